@@ -1,0 +1,432 @@
+"""Stack config: the one place raw `federation:*` keys become a frozen, typed model.
+
+Everything is validated before any resource is registered. Every problem is reported
+at once, each with its key path and value, as a `pulumi.RunError` (no traceback).
+"""
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from federation import naming
+
+NAMESPACE = "federation"
+LOCATION_KEY = "azure-native:location"
+# Keys Pulumi hands over as JSON text.
+_STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions")
+
+# Azure Data Share service limits.
+MAX_SHARES = 200
+MAX_DATASETS = 200
+MAX_INVITATIONS = 200
+
+
+def _named(rule: naming.Rule) -> AfterValidator:
+    def check(value: str) -> str:
+        if not rule.accepts(value):
+            raise PydanticCustomError("name", "must be {says}", {"says": rule.says})
+        return value
+
+    return AfterValidator(check)
+
+
+def _rfc3339(value: Any) -> str:
+    """An RFC 3339 time with a zone, spelt in UTC as Azure stores it (one spelling, no diffs)."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise PydanticCustomError("time", "must be an RFC 3339 time with a zone, such as 2026-12-01T02:00:00Z")
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+ShareName = Annotated[str, _named(naming.SHARE)]
+Key = Annotated[str, _named(naming.KEY)]
+StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
+Container = Annotated[str, _named(naming.CONTAINER)]
+Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
+Time = Annotated[str, BeforeValidator(_rfc3339)]
+Path = Annotated[str, Field(min_length=1, pattern=r"^[^/]")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, strict=False
+    )
+
+
+@dataclass(frozen=True)
+class _Known:
+    """Keys declared elsewhere in the config, so references are checked in the same pass."""
+
+    storage: frozenset[str]
+    containers: Mapping[str, frozenset[str]]  # created storage only: existing ones are opaque
+    participants: frozenset[str]
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> "_Known":
+        storage = _mapping(raw.get(f"{NAMESPACE}:storage"))
+        containers = {
+            key: frozenset(c for c in entry.get("containers") or () if isinstance(c, str))
+            for key, entry in storage.items()
+            if isinstance(entry, Mapping) and "id" not in entry
+        }
+        participants = _mapping(raw.get(f"{NAMESPACE}:participants"))
+        return cls(frozenset(storage), containers, frozenset(participants))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _known(info: ValidationInfo) -> _Known:
+    return info.context if isinstance(info.context, _Known) else _Known(frozenset(), {}, frozenset())
+
+
+def _choices(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values)) or "none"
+
+
+class Schedule(_Model):
+    """When the sender snapshots a share (Data Share keeps one schedule per share)."""
+
+    recurrence: Literal["Hour", "Day"]
+    start: Time
+
+
+class Trigger(Schedule):
+    """When the receiver copies the latest snapshot."""
+
+    mode: Literal["Incremental", "FullSync"] = "Incremental"
+
+
+class Location(_Model):
+    """Where data sits: a whole container, a folder in it, or one file."""
+
+    storage: str
+    container: Container
+    folder: Path | None = None
+    file: Path | None = None
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_exists(cls, storage: str, info: ValidationInfo) -> str:
+        known = _known(info).storage
+        if storage not in known:
+            raise PydanticCustomError(
+                "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": _choices(known)}
+            )
+        return storage
+
+    @field_validator("container")
+    @classmethod
+    def _container_declared(cls, container: str, info: ValidationInfo) -> str:
+        declared = _known(info).containers.get(info.data.get("storage", ""))
+        if declared is not None and container not in declared:
+            raise PydanticCustomError(
+                "unknown_container",
+                "is not in that storage entry's containers (declared: {declared})",
+                {"declared": _choices(declared)},
+            )
+        return container
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Location":
+        if self.folder is not None and self.file is not None:
+            raise PydanticCustomError("folder_and_file", "set at most one of folder and file")
+        return self
+
+
+class Storage(_Model):
+    """A storage account: created here (`name`) or existing and only referenced (`id`)."""
+
+    name: StorageName | None = None
+    id: str | None = None
+    containers: tuple[Container, ...] = ()
+    hns: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _storage_id(cls, value: str) -> str:
+        if not naming.STORAGE_ID.accepts(value):
+            raise PydanticCustomError(
+                "storage_id", "must be a storage account resource id: {says}", {"says": naming.STORAGE_ID.says}
+            )
+        return value
+
+    @field_validator("containers")
+    @classmethod
+    def _unique(cls, containers: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(containers)) != len(containers):
+            raise PydanticCustomError("duplicate", "lists a container twice")
+        return containers
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Storage":
+        if (self.name is None) == (self.id is None):
+            raise PydanticCustomError(
+                "storage_form", "set exactly one of name (created here) and id (existing account)"
+            )
+        if self.id is not None and self.containers:
+            raise PydanticCustomError(
+                "existing_containers", "containers are created only on storage made here; drop them or use name"
+            )
+        return self
+
+    @property
+    def created(self) -> bool:
+        return self.name is not None
+
+    @property
+    def account_name(self) -> str:
+        return self.name or self._id_part("name")
+
+    @property
+    def resource_group(self) -> str | None:
+        """The existing account's resource group; None for created storage (the stack's own)."""
+        return None if self.created else self._id_part("group")
+
+    @property
+    def subscription_id(self) -> str | None:
+        """The existing account's subscription; None for created storage (the deploying one)."""
+        return None if self.created else self._id_part("subscription")
+
+    def _id_part(self, part: str) -> str:
+        match = naming.STORAGE_ID.pattern.fullmatch(self.id or "")
+        assert match is not None  # validated above
+        return match[part]
+
+
+class Participant(_Model):
+    """An invited identity: an email sign-in, or a service principal in its own tenant."""
+
+    email: EmailStr | None = None
+    tenant_id: Guid | None = None
+    object_id: Guid | None = None
+    expires: Time | None = None
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> "Participant":
+        by_id = self.tenant_id is not None or self.object_id is not None
+        if self.email is not None and by_id:
+            raise PydanticCustomError("identity", "set either email, or tenantId and objectId, not both")
+        if self.email is None and (self.tenant_id is None or self.object_id is None):
+            raise PydanticCustomError("identity", "set either email, or both tenantId and objectId")
+        return self
+
+
+class Share(_Model):
+    """A CopyBased share: its datasets, schedule and invited participants."""
+
+    description: str | None = None
+    terms: str | None = None
+    datasets: dict[Key, Location]
+    schedule: Schedule | None = None
+    participants: tuple[str, ...] | None = None
+    expires: Time | None = None
+
+    @field_validator("datasets")
+    @classmethod
+    def _dataset_limit(cls, datasets: dict[str, Location]) -> dict[str, Location]:
+        if not datasets:
+            raise PydanticCustomError("empty", "a share needs at least one dataset")
+        if len(datasets) > MAX_DATASETS:
+            raise PydanticCustomError(
+                "limit", "has {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
+            )
+        return datasets
+
+    @field_validator("participants")
+    @classmethod
+    def _participants_known(cls, listed: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        known = _known(info).participants
+        unknown = sorted(set(listed) - known)
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_participant",
+                "names {unknown}, not keys of federation:participants (known: {known})",
+                {"unknown": ", ".join(unknown), "known": _choices(known)},
+            )
+        if len(set(listed)) != len(listed):
+            raise PydanticCustomError("duplicate", "lists a participant twice")
+        return listed
+
+    @model_validator(mode="after")
+    def _invitation_limit(self, info: ValidationInfo) -> "Share":
+        count = len(self.participants) if self.participants is not None else len(_known(info).participants)
+        if count > MAX_INVITATIONS:
+            raise PydanticCustomError(
+                "limit",
+                "invites {n} participants; a share sends at most {max} invitations",
+                {"n": count, "max": MAX_INVITATIONS},
+            )
+        return self
+
+
+class Config(_Model):
+    """The whole stack config."""
+
+    location: Annotated[str, _named(naming.REGION)] = Field(alias=LOCATION_KEY)
+    environment: Annotated[str, _named(naming.ENVIRONMENT)] = Field(alias=f"{NAMESPACE}:environment")
+    protect: bool = Field(alias=f"{NAMESPACE}:protect")
+    tags: dict[Annotated[str, _named(naming.TAG_NAME)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict, alias=f"{NAMESPACE}:tags", max_length=48
+    )
+    resource_group: Annotated[str, _named(naming.RESOURCE_GROUP)] = Field(alias=f"{NAMESPACE}:resourceGroup")
+    account_name: Annotated[str, _named(naming.ACCOUNT)] = Field(alias=f"{NAMESPACE}:accountName")
+    storage: dict[Key, Storage] = Field(default_factory=dict, alias=f"{NAMESPACE}:storage")
+    participants: dict[Key, Participant] = Field(default_factory=dict, alias=f"{NAMESPACE}:participants")
+    shares: dict[ShareName, Share] = Field(default_factory=dict, alias=f"{NAMESPACE}:shares")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        """Names and protection default from the environment; protection is on in prod."""
+        if not isinstance(data, dict):
+            return data
+        env = data.get(f"{NAMESPACE}:environment")
+        # An invalid environment is reported on its own key; the placeholder only fills the rest.
+        env = env if isinstance(env, str) and naming.ENVIRONMENT.accepts(env) else "unset"
+        defaults = {
+            f"{NAMESPACE}:resourceGroup": naming.resource_group(env),
+            f"{NAMESPACE}:accountName": naming.account(env),
+            f"{NAMESPACE}:protect": env == "prod",
+        }
+        return defaults | data
+
+    @field_validator("shares")
+    @classmethod
+    def _share_limit(cls, shares: dict[str, Share]) -> dict[str, Share]:
+        if len(shares) > MAX_SHARES:
+            raise PydanticCustomError(
+                "limit", "has {n} shares; an account holds at most {max}", {"n": len(shares), "max": MAX_SHARES}
+            )
+        return shares
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """Tags for every taggable resource: the config's tags over the defaults."""
+        return {"environment": self.environment, "managedBy": "pulumi"} | self.tags
+
+
+class ConfigError(pulumi.RunError):
+    """Every problem of a stack config, each as `key path: message; got value`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{len(problems)} {noun} in stack config:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def parse(values: Mapping[str, str], stack: str) -> Config:
+    """Validate raw Pulumi config values (strings, structured ones as JSON) for a stack."""
+    raw: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, text in values.items():
+        namespace, _, name = key.partition(":")
+        if key == LOCATION_KEY or namespace == NAMESPACE:
+            try:
+                raw[key] = json.loads(text) if name in _STRUCTURED else text
+            except json.JSONDecodeError as error:
+                problems.append(f"{key}: is not valid structured config ({error.msg}); got {text!r}")
+    raw.setdefault(f"{NAMESPACE}:environment", stack)
+    try:
+        config = Config.model_validate(raw, context=_Known.of(raw))
+    except ValidationError as error:
+        problems.extend(_describe(e) for e in error.errors(include_url=False))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load() -> Config:
+    """Read and validate this stack's config from the Pulumi runtime."""
+    keys = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    values = {key: pulumi.runtime.get_config(key) for key in keys}
+    return parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack())
+
+
+def _describe(error: Any) -> str:
+    """One line per problem: key path, what is wrong, and the value found there."""
+    loc = list(error["loc"])
+    is_key = bool(loc) and loc[-1] == "[key]"  # pydantic marks a bad map key this way
+    if is_key:
+        loc.pop()
+    path = _path(loc)
+    if error["type"] == "missing":
+        return f"{path}: is required but not set"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: is not a known key{_suggest(loc)}; got {_show(error['input'])}"
+    message = error["msg"].removeprefix("Value error, ")
+    if is_key:
+        return f"{path}: key {message}; got {_show(loc[-1])}"
+    return f"{path}: {message}; got {_show(error['input'])}"
+
+
+def _path(loc: list[Any]) -> str:
+    if not loc:
+        return "stack config"
+    head, *rest = loc
+    return str(head) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _suggest(loc: list[Any]) -> str:
+    """' (did you mean X?)' for a misspelt key, from the model's own field names."""
+    known = _keys_at(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})" if known else ""
+
+
+def _keys_at(loc: list[Any]) -> list[str]:
+    """The keys the model accepts at a location, following fields, maps and optionals."""
+    from typing import get_args, get_origin
+
+    shape: Any = Config
+    for part in loc:
+        shape = _unwrap(shape)
+        if isinstance(shape, type) and issubclass(shape, BaseModel):
+            field = next((f for n, f in shape.model_fields.items() if (f.alias or n) == part), None)
+            if field is None:
+                return []
+            shape = field.annotation
+        elif get_origin(shape) is dict:
+            shape = get_args(shape)[1]
+        else:
+            return []
+    shape = _unwrap(shape)
+    if isinstance(shape, type) and issubclass(shape, BaseModel):
+        return [f.alias or n for n, f in shape.model_fields.items()]
+    return []
+
+
+def _unwrap(shape: Any) -> Any:
+    from typing import get_args
+
+    args = [a for a in get_args(shape) if a is not type(None)]
+    return _unwrap(args[0]) if len(args) == 1 and not isinstance(shape, type) and get_args(shape) else shape

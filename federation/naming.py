@@ -1,0 +1,72 @@
+"""Azure naming rules, default Azure names and deterministic role-assignment names.
+
+Logical (Pulumi) names and Azure names are kept apart: logical names come from config
+keys (see `model`), Azure names are checked here against each service's own rules.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A naming rule: the pattern Azure enforces and how to say it to a person."""
+
+    pattern: re.Pattern[str]
+    says: str
+
+    def accepts(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
+
+def _rule(pattern: str, says: str) -> Rule:
+    return Rule(re.compile(pattern), says)
+
+
+# Microsoft.DataShare: share names allow no hyphen; datasets, invitations and mappings do.
+SHARE = _rule(r"[A-Za-z0-9_]{2,90}", "2-90 letters, digits or underscores")
+KEY = _rule(r"[A-Za-z0-9_-]{2,90}", "2-90 letters, digits, underscores or hyphens")
+ACCOUNT = _rule(
+    r"[^<>%&:\\?/#*$^();,.|+={}\[\]!~@\s]{3,90}",
+    "3-90 characters, none of <>%&:\\?/#*$^();,.|+={}[]!~@ or spaces",
+)
+RESOURCE_GROUP = _rule(r"[-\w.()]{0,89}[-\w()]", "1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
+STORAGE_ACCOUNT = _rule(r"[a-z0-9]{3,24}", "3-24 lowercase letters and digits")
+CONTAINER = _rule(
+    r"(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*",
+    "3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit",
+)
+ENVIRONMENT = _rule(r"[a-z0-9][a-z0-9-]{0,22}[a-z0-9]|[a-z0-9]", "1-24 lowercase letters, digits or inner hyphens")
+REGION = _rule(r"[a-z][a-z0-9]*", "an Azure region's programmatic name, such as westeurope")
+GUID = _rule(
+    r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "a GUID such as 00000000-0000-0000-0000-000000000000"
+)
+STORAGE_ID = _rule(
+    r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w.()]{1,90})"
+    r"/providers/Microsoft\.Storage/storageAccounts/(?P<name>[a-z0-9]{3,24})",
+    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>",
+)
+# Azure tag names may not contain these characters (tag values may).
+TAG_NAME = _rule(r"[^<>%&\\?/]{1,512}", "1-512 characters, none of <>%&\\?/")
+
+
+def resource_group(environment: str) -> str:
+    return f"rg-fl-{environment}"
+
+
+def account(environment: str) -> str:
+    return f"dsa-fl-{environment}"
+
+
+# Fixed namespace so role-assignment names are the same on every run and every machine.
+_ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5b0c2a4e-2f4e-4f7c-9a52-1f3d6f1e9a10")
+
+
+def role_assignment(scope: str, principal_id: str, role_id: str) -> str:
+    """The GUID name of a role assignment, like Bicep's guid(scope, principalId, roleId).
+
+    Including the principal means a recreated Data Share account (new identity) gets a
+    new assignment name, so Pulumi can create the new grant before deleting the old one.
+    """
+    return str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, f"{scope.lower()}|{principal_id}|{role_id}"))

@@ -1,0 +1,5 @@
+"""Pulumi program: validate the stack config, build its resource graph, register it."""
+
+from federation import config, deploy, stack
+
+deploy.deploy(stack.build(config.load()))

@@ -1,0 +1,35 @@
+"""Dataset kinds: where data sits (container, folder, file) on blob or ADLS Gen2 storage.
+
+Shares (datasets) and share subscriptions (dataset mappings) use the same kinds and
+the same storage properties; only the type token's suffix and the parent differ.
+"""
+
+from federation.config import Location
+from federation.graph import Value
+from federation.storage import Target
+
+
+def kind(location: Location, hns: bool) -> tuple[str, str]:
+    """The type token (without module) and Data Share `kind` for a location."""
+    if location.file is not None:
+        return ("ADLSGen2FileDataSet", "AdlsGen2File") if hns else ("BlobDataSet", "Blob")
+    if location.folder is not None:
+        return ("ADLSGen2FolderDataSet", "AdlsGen2Folder") if hns else ("BlobFolderDataSet", "BlobFolder")
+    return ("ADLSGen2FileSystemDataSet", "AdlsGen2FileSystem") if hns else ("BlobContainerDataSet", "Container")
+
+
+def inputs(location: Location, target: Target) -> dict[str, Value]:
+    """The storage-side inputs of a dataset or mapping of this location."""
+    container, folder = ("file_system", "folder_path") if target.hns else ("container_name", "prefix")
+    found: dict[str, Value] = {
+        "kind": kind(location, target.hns)[1],
+        container: location.container,
+        "storage_account_name": target.account_name,
+        "resource_group": target.resource_group,
+        "subscription_id": target.subscription_id,
+    }
+    if location.folder is not None:
+        found[folder] = location.folder
+    if location.file is not None:
+        found["file_path"] = location.file
+    return found

@@ -1,0 +1,91 @@
+"""Registers a resource graph with Pulumi: each node becomes its azure-native resource
+(or a component), each reference an output of the resource it names."""
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+from pulumi_azure_native import authorization, datashare, resources, storage
+
+from federation import naming
+from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Ref, Value
+
+# Type token -> class, for every resource type the graph may hold.
+CLASSES: Mapping[str, Callable[..., pulumi.CustomResource]] = {
+    "azure-native:resources:ResourceGroup": resources.ResourceGroup,
+    "azure-native:authorization:RoleAssignment": authorization.RoleAssignment,
+    "azure-native:storage:StorageAccount": storage.StorageAccount,
+    "azure-native:storage:BlobServiceProperties": storage.BlobServiceProperties,
+    "azure-native:storage:BlobContainer": storage.BlobContainer,
+    "azure-native:datashare:Account": datashare.Account,
+    "azure-native:datashare:Share": datashare.Share,
+    "azure-native:datashare:BlobContainerDataSet": datashare.BlobContainerDataSet,
+    "azure-native:datashare:BlobFolderDataSet": datashare.BlobFolderDataSet,
+    "azure-native:datashare:BlobDataSet": datashare.BlobDataSet,
+    "azure-native:datashare:ADLSGen2FileSystemDataSet": datashare.ADLSGen2FileSystemDataSet,
+    "azure-native:datashare:ADLSGen2FolderDataSet": datashare.ADLSGen2FolderDataSet,
+    "azure-native:datashare:ADLSGen2FileDataSet": datashare.ADLSGen2FileDataSet,
+    "azure-native:datashare:ScheduledSynchronizationSetting": datashare.ScheduledSynchronizationSetting,
+    "azure-native:datashare:Invitation": datashare.Invitation,
+    "azure-native:datashare:ShareSubscription": datashare.ShareSubscription,
+    "azure-native:datashare:BlobContainerDataSetMapping": datashare.BlobContainerDataSetMapping,
+    "azure-native:datashare:BlobFolderDataSetMapping": datashare.BlobFolderDataSetMapping,
+    "azure-native:datashare:BlobDataSetMapping": datashare.BlobDataSetMapping,
+    "azure-native:datashare:ADLSGen2FileSystemDataSetMapping": datashare.ADLSGen2FileSystemDataSetMapping,
+    "azure-native:datashare:ADLSGen2FolderDataSetMapping": datashare.ADLSGen2FolderDataSetMapping,
+    "azure-native:datashare:ADLSGen2FileDataSetMapping": datashare.ADLSGen2FileDataSetMapping,
+    "azure-native:datashare:ScheduledTrigger": datashare.ScheduledTrigger,
+}
+
+
+def deploy(graph: Graph) -> None:
+    """Register every node in order, then the components' and the stack's outputs."""
+    registrar = _Registrar()
+    components: dict[str, pulumi.ComponentResource] = {}
+    for node in graph:
+        opts = pulumi.ResourceOptions(
+            parent=registrar.registered[node.parent.key] if node.parent else None,
+            depends_on=[registrar.registered[n.key] for n in node.depends_on],
+            protect=node.protect,
+            delete_before_replace=node.delete_before_replace or None,
+        )
+        if node.component:
+            components[node.key] = registrar.registered[node.key] = pulumi.ComponentResource(
+                node.type, node.name, None, opts
+            )
+        else:
+            registrar.registered[node.key] = CLASSES[node.type](node.name, opts=opts, **registrar.resolve(node.inputs))
+    for key, outputs in graph.component_outputs.items():
+        components[key].register_outputs(registrar.resolve(outputs))
+    for name, value in graph.outputs.items():
+        pulumi.export(name, registrar.resolve(value))
+
+
+class _Registrar:
+    """Resources registered so far, and how references to them become outputs."""
+
+    def __init__(self) -> None:
+        self.registered: dict[str, pulumi.Resource] = {}
+
+    def resolve(self, value: Value) -> Any:
+        if value == SUBSCRIPTION:
+            return self._client_config.subscription_id
+        if isinstance(value, Ref):
+            return functools.reduce(getattr, value.attr.split("."), self.registered[value.node])
+        if isinstance(value, Concat):
+            return pulumi.Output.concat(*(self.resolve(p) for p in value.parts))
+        if isinstance(value, Guid):
+            parts = pulumi.Output.all(self.resolve(value.scope), self.resolve(value.principal))
+            return parts.apply(lambda p: naming.role_assignment(p[0], p[1], value.role))
+        if isinstance(value, Mapping):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.resolve(v) for v in value]
+        return value
+
+    @functools.cached_property
+    def _client_config(self) -> Any:
+        # One invoke per run, and only if something needs the deploying subscription.
+        return azure_native.authorization.get_client_config_output()

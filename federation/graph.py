@@ -1,0 +1,111 @@
+"""The vocabulary of a planned deployment: resources, references between them, outputs.
+
+A `Graph` is plain data: it can be built, compared and checked without Pulumi running,
+and `deploy` registers it one node at a time. Values are literals or the expressions
+below, which `deploy` turns into Pulumi outputs.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An output attribute of another node (dotted for nested outputs)."""
+
+    node: str
+    attr: str
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Parts joined into one string, like `pulumi.Output.concat`."""
+
+    parts: tuple["Value", ...]
+
+
+@dataclass(frozen=True)
+class Guid:
+    """A deterministic role-assignment name over resolved parts (scope, principal, role)."""
+
+    scope: "Value"
+    principal: "Value"
+    role: str
+
+
+# The deploying identity's subscription, from the provider's client config.
+SUBSCRIPTION = Ref("client-config", "subscription_id")
+
+Value: TypeAlias = Any  # a literal, Ref, Concat or Guid, or a dict or list of them
+
+
+@dataclass(frozen=True)
+class Node:
+    """One resource to register: type token, logical name, inputs and options."""
+
+    type: str
+    name: str
+    inputs: Mapping[str, Value] = field(default_factory=dict)
+    parent: "Node | None" = None
+    depends_on: tuple["Node", ...] = ()
+    protect: bool = False
+    # For resources with a fixed Azure name that Azure cannot update in place: the old
+    # one must go before the new one of the same name can be created.
+    delete_before_replace: bool = False
+    component: bool = False
+
+    @property
+    def key(self) -> str:
+        """Unique within a graph: the type chain and name, as in the resource's URN."""
+        return f"{self.type_chain}::{self.name}"
+
+    @property
+    def type_chain(self) -> str:
+        return f"{self.parent.type_chain}${self.type}" if self.parent else self.type
+
+    def ref(self, attr: str) -> Ref:
+        return Ref(self.key, attr)
+
+
+@dataclass
+class Graph:
+    """Nodes in registration order (parents and dependencies first) and stack outputs."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    outputs: dict[str, Value] = field(default_factory=dict)
+    component_outputs: dict[str, Mapping[str, Value]] = field(default_factory=dict)
+
+    def add(self, node: Node) -> Node:
+        if node.key in self.nodes:
+            raise ValueError(f"two resources would share the URN of {node.key}")
+        missing = [n.key for n in (node.parent, *node.depends_on) if n is not None and n.key not in self.nodes]
+        if missing:
+            raise ValueError(f"{node.key} is added before {', '.join(missing)}")
+        self.nodes[node.key] = node
+        return node
+
+    def finish(self, component: Node, outputs: Mapping[str, Value]) -> None:
+        """Record what a component registers as its outputs once its children exist."""
+        self.component_outputs[component.key] = outputs
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes.values())
+
+    def refs(self) -> Iterator[Ref]:
+        """Every reference in inputs and outputs, for checks that none dangles."""
+        yield from _refs([n.inputs for n in self] + [self.outputs, self.component_outputs])
+
+
+def _refs(value: Value) -> Iterator[Ref]:
+    if isinstance(value, Ref):
+        yield value
+    elif isinstance(value, Concat):
+        yield from _refs(list(value.parts))
+    elif isinstance(value, Guid):
+        yield from _refs([value.scope, value.principal])
+    elif isinstance(value, Mapping):
+        yield from _refs(list(value.values()))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _refs(item)

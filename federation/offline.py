@@ -1,0 +1,240 @@
+"""Run the Pulumi program with no cloud: a stack file becomes Pulumi config, mocks answer
+as Azure would, and every registration is recorded with its dependencies and options.
+
+This is the one runner behind `python -m federation plan|diff` and the tests.
+"""
+
+import asyncio
+import contextvars
+import json
+import runpy
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.stack import run_pulumi_func
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROGRAM = PROJECT_DIR / "__main__.py"
+
+# What the mocks answer for the deploying identity.
+SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
+TENANT_ID = "00000000-0000-4000-8000-000000000002"
+CLIENT_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the engine would see it: what was asked and what came back."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    depends_on: tuple[str, ...]
+    protect: bool
+    delete_before_replace: bool
+    inputs: Mapping[str, Any]
+    id: str | None = None
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A whole program run: registrations in order, stack outputs, or the error it raised."""
+
+    resources: tuple[Registration, ...]
+    outputs: Mapping[str, Any]
+    error: pulumi.RunError | None = None
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, type_: str, name: str) -> Registration:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources of type {type_} named {name!r}")
+        return found[0]
+
+
+@dataclass(frozen=True)
+class StackFile:
+    project: str
+    stack: str
+    config: dict[str, str]
+
+
+def read_stack_file(path: Path | str, text: str | None = None) -> StackFile:
+    """Pulumi.<stack>.yaml as the CLI hands it to a program: keys namespaced, values as
+    strings, structured values as JSON."""
+    path = Path(path)
+    document = yaml.safe_load(path.read_text() if text is None else text) or {}
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+    return StackFile(project_name(), stack, config_values(document.get("config") or {}))
+
+
+def config_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """A stack file's `config:` map as Pulumi passes it to the program."""
+    project = project_name()
+    return {
+        (key if ":" in key else f"{project}:{key}"): value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+    }
+
+
+def project_name() -> str:
+    return str(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"])
+
+
+def run(config: Mapping[str, str], stack: str = "dev", program: Path = PROGRAM) -> Run:
+    """Evaluate the program for this config under mocks, isolated from any other run."""
+    return contextvars.Context().run(_run, dict(config), stack, program)
+
+
+def run_stack_file(path: Path | str) -> Run:
+    stack_file = read_stack_file(path)
+    return run(stack_file.config, stack_file.stack)
+
+
+def _run(config: dict[str, str], stack: str, program: Path) -> Run:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_all_config(config)
+        monitor = Recorder(AzureMocks())
+        pulumi.runtime.set_mocks(monitor.mocks, project=project_name(), stack=stack, preview=False, monitor=monitor)
+        if str(program.parent) not in sys.path:
+            sys.path.insert(0, str(program.parent))
+
+        def evaluate() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+
+        try:
+            loop.run_until_complete(run_pulumi_func(evaluate))
+        except pulumi.RunError as error:
+            return Run(tuple(monitor.registrations), {}, error)
+        root = pulumi.runtime.settings.get_root_resource()
+        outputs = loop.run_until_complete(pulumi.Output.from_input(getattr(root, "outputs", {})).future())
+        return Run(tuple(monitor.registrations), outputs or {})
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+class Recorder(mocks.MockMonitor):
+    """The mock monitor, keeping what the engine receives: parent, dependencies, options."""
+
+    def __init__(self, azure: mocks.Mocks) -> None:
+        super().__init__(azure)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            parent = request.parent or None
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=None if parent and parent.split("::")[2] == "pulumi:pulumi:Stack" else parent,
+                    depends_on=tuple(sorted(set(request.dependencies))),
+                    protect=bool(request.protect),
+                    delete_before_replace=request.deleteBeforeReplace,
+                    inputs=rpc.deserialize_properties(request.object),
+                    id=response.id or None,
+                    outputs=self.resources[response.urn].state,
+                )
+            )
+        return response
+
+
+def _guid(*parts: str) -> str:
+    """A stable GUID standing in for one Azure assigns (ids, principal ids)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+_RG = "/subscriptions/{subscription}/resourceGroups/{resourceGroupName}"
+_DSA = _RG + "/providers/Microsoft.DataShare/accounts/{accountName}"
+_SHARE = _DSA + "/shares/{shareName}"
+_SUBSCRIPTION = _DSA + "/shareSubscriptions/{shareSubscriptionName}"
+_STORAGE = _RG + "/providers/Microsoft.Storage/storageAccounts/{accountName}"
+
+# type token -> (ARM id template over the inputs, input holding the Azure name)
+_AZURE: dict[str, tuple[str, str]] = {
+    "azure-native:resources:ResourceGroup": (_RG, "resourceGroupName"),
+    "azure-native:storage:StorageAccount": (_STORAGE, "accountName"),
+    "azure-native:storage:BlobServiceProperties": (_STORAGE + "/blobServices/{blobServicesName}", "blobServicesName"),
+    "azure-native:storage:BlobContainer": (
+        _STORAGE + "/blobServices/default/containers/{containerName}",
+        "containerName",
+    ),
+    "azure-native:authorization:RoleAssignment": (
+        "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
+        "roleAssignmentName",
+    ),
+    "azure-native:datashare:Account": (_DSA, "accountName"),
+    "azure-native:datashare:Share": (_SHARE, "shareName"),
+    "azure-native:datashare:Invitation": (_SHARE + "/invitations/{invitationName}", "invitationName"),
+    "azure-native:datashare:ScheduledSynchronizationSetting": (
+        _SHARE + "/synchronizationSettings/{synchronizationSettingName}",
+        "synchronizationSettingName",
+    ),
+    "azure-native:datashare:ShareSubscription": (_SUBSCRIPTION, "shareSubscriptionName"),
+    "azure-native:datashare:ScheduledTrigger": (_SUBSCRIPTION + "/triggers/{triggerName}", "triggerName"),
+}
+for _stem in ("BlobContainer", "BlobFolder", "Blob", "ADLSGen2FileSystem", "ADLSGen2Folder", "ADLSGen2File"):
+    _AZURE[f"azure-native:datashare:{_stem}DataSet"] = (_SHARE + "/dataSets/{dataSetName}", "dataSetName")
+    _AZURE[f"azure-native:datashare:{_stem}DataSetMapping"] = (
+        _SUBSCRIPTION + "/dataSetMappings/{dataSetMappingName}",
+        "dataSetMappingName",
+    )
+
+# Outputs Azure computes that the program reads, by type token, from the resource id.
+_COMPUTED: dict[str, Callable[[str], dict[str, Any]]] = {
+    "azure-native:datashare:Account": lambda id_: {
+        "identity": {"type": "SystemAssigned", "principalId": _guid(id_, "principal"), "tenantId": TENANT_ID}
+    },
+    "azure-native:datashare:Invitation": lambda id_: {"invitationId": _guid(id_), "invitationStatus": "Pending"},
+    "azure-native:datashare:ShareSubscription": lambda id_: {"shareSubscriptionStatus": "Active"},
+}
+
+
+class AzureMocks(mocks.Mocks):
+    """Answers as Azure Resource Manager does: resource ids built from the inputs, the
+    Azure name as `name`, and the computed outputs the program reads (principal ids,
+    dataset ids, invitation ids). A type it does not know fails the run."""
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if not args.custom:
+            return None, {}
+        if args.typ not in _AZURE:
+            raise NotImplementedError(f"no Azure mock for {args.typ}")
+        template, name_input = _AZURE[args.typ]
+        id_ = template.format(subscription=SUBSCRIPTION_ID, **args.inputs)
+        state = dict(args.inputs) | {"id": id_, "name": args.inputs[name_input], "type": args.typ}
+        if args.typ.endswith("DataSet"):
+            state["dataSetId"] = _guid(id_)
+        computed = _COMPUTED.get(args.typ)
+        return id_, state | (computed(id_) if computed else {})
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": CLIENT_OBJECT_ID,
+                "objectId": CLIENT_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
+        raise NotImplementedError(f"no Azure mock for the function {args.token}")

@@ -1,0 +1,93 @@
+"""The sending side: a share, its datasets, its snapshot schedule and its invitations."""
+
+from federation import datasets
+from federation.config import Config, Participant, Share
+from federation.graph import Graph, Node, Value
+from federation.storage import BLOB_DATA_READER, Target
+
+COMPONENT = "federation:sharing:Share"
+SHARE = "azure-native:datashare:Share"
+SCHEDULE = "azure-native:datashare:ScheduledSynchronizationSetting"
+INVITATION = "azure-native:datashare:Invitation"
+SCHEDULE_NAME = "schedule"
+
+
+def add(
+    graph: Graph, config: Config, name: str, share: Share, group: Node, account: Node, targets: dict[str, Target]
+) -> dict[str, Value]:
+    """Register one share and everything in it; returns its stack output."""
+    component = graph.add(Node(COMPONENT, name, component=True))
+    parent = {"account_name": account.ref("name"), "resource_group_name": group.ref("name")}
+    resource = graph.add(
+        Node(
+            SHARE,
+            name,
+            _present(parent, share_name=name, share_kind="CopyBased", description=share.description, terms=share.terms),
+            parent=component,
+            protect=config.protect,
+        )
+    )
+    within = parent | {"share_name": resource.ref("name")}
+    dataset_ids = {}
+    for key, location in sorted(share.datasets.items()):
+        target = targets[location.storage]
+        dataset = graph.add(
+            Node(
+                f"azure-native:datashare:{datasets.kind(location, target.hns)[0]}",
+                f"{name}.{key}",
+                within | {"data_set_name": key} | datasets.inputs(location, target),
+                parent=component,
+                depends_on=target.prerequisites(BLOB_DATA_READER, location.container),
+                delete_before_replace=True,
+            )
+        )
+        dataset_ids[key] = dataset.ref("data_set_id")
+    if share.schedule is not None:
+        graph.add(
+            Node(
+                SCHEDULE,
+                f"{name}.{SCHEDULE_NAME}",
+                within
+                | {
+                    "synchronization_setting_name": SCHEDULE_NAME,
+                    "kind": "ScheduleBased",
+                    "recurrence_interval": share.schedule.recurrence,
+                    "synchronization_time": share.schedule.start,
+                },
+                parent=component,
+                delete_before_replace=True,
+            )
+        )
+    invitation_ids = {}
+    invited = share.participants if share.participants is not None else tuple(config.participants)
+    for key in sorted(invited):
+        invitation = graph.add(
+            Node(
+                INVITATION,
+                f"{name}.{key}",
+                within | {"invitation_name": key} | _target(config.participants[key], share),
+                parent=component,
+                delete_before_replace=True,
+            )
+        )
+        invitation_ids[key] = invitation.ref("invitation_id")
+    output = {"id": resource.ref("id"), "datasets": dataset_ids, "invitations": invitation_ids}
+    graph.finish(component, output)
+    return output
+
+
+def _target(participant: Participant, share: Share) -> dict[str, Value]:
+    """Whom an invitation goes to, and until when: the earlier of the two expiries."""
+    expiries = [t for t in (share.expires, participant.expires) if t is not None]
+    return _present(
+        {},
+        target_email=participant.email,
+        target_active_directory_id=participant.tenant_id,
+        target_object_id=participant.object_id,
+        # UTC times in one fixed spelling compare correctly as text.
+        expiration_date=min(expiries) if expiries else None,
+    )
+
+
+def _present(base: dict[str, Value], **optional: Value) -> dict[str, Value]:
+    return base | {k: v for k, v in optional.items() if v is not None}

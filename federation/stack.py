@@ -1,0 +1,62 @@
+"""What one stack builds from its config: the whole resource graph and its outputs."""
+
+from federation import exports, sharing, storage
+from federation.config import Config
+from federation.graph import Graph, Node
+from federation.storage import BLOB_DATA_READER, Role
+
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+ACCOUNT = "azure-native:datashare:Account"
+
+
+def build(config: Config) -> Graph:
+    graph = Graph()
+    group = graph.add(
+        Node(
+            RESOURCE_GROUP,
+            "resource-group",
+            {"resource_group_name": config.resource_group, "location": config.location, "tags": config.resource_tags},
+            protect=config.protect,
+        )
+    )
+    account = graph.add(
+        Node(
+            ACCOUNT,
+            "account",
+            {
+                "account_name": config.account_name,
+                "resource_group_name": group.ref("name"),
+                "location": config.location,
+                "identity": {"type": "SystemAssigned"},
+                "tags": config.resource_tags,
+            },
+            protect=config.protect,
+        )
+    )
+    roles = _roles(config)
+    targets = {
+        key: storage.add(graph, config, key, config.storage[key], roles.get(key, set()), group, account)
+        for key in sorted(config.storage)
+    }
+    shares = {
+        name: sharing.add(graph, config, name, config.shares[name], group, account, targets)
+        for name in sorted(config.shares)
+    }
+    graph.outputs = {
+        exports.RESOURCE_GROUP_NAME: group.ref("name"),
+        exports.ACCOUNT_NAME: account.ref("name"),
+        exports.ACCOUNT_ID: account.ref("id"),
+        exports.ACCOUNT_PRINCIPAL_ID: account.ref("identity.principal_id"),
+        exports.SHARES: shares,
+        exports.STORAGE: {key: targets[key].id for key in sorted(config.storage)},
+    }
+    return graph
+
+
+def _roles(config: Config) -> dict[str, set[Role]]:
+    """Which role the account's identity needs on which storage: read what it shares."""
+    roles: dict[str, set[Role]] = {}
+    for share in config.shares.values():
+        for location in share.datasets.values():
+            roles.setdefault(location.storage, set()).add(BLOB_DATA_READER)
+    return roles

@@ -1,0 +1,155 @@
+"""Storage: hardened accounts and containers created here, and the role grants that let
+the Data Share account's identity read them (sharing) or write them (receiving)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from federation.config import Config, Storage
+from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Node, Value
+
+COMPONENT = "federation:storage:Storage"
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
+CONTAINER = "azure-native:storage:BlobContainer"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+SOFT_DELETE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Role:
+    suffix: str  # of the grant's logical name
+    id: str  # built-in role definition id, the same in every subscription
+
+
+BLOB_DATA_READER = Role("blob-reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+BLOB_DATA_CONTRIBUTOR = Role("blob-contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A storage entry as datasets and mappings address it, and what they must wait for."""
+
+    account_name: Value
+    resource_group: Value
+    subscription_id: Value
+    hns: bool
+    id: Value  # the account's resource id, exported
+    containers: Mapping[str, Node] = field(default_factory=dict)
+    grants: Mapping[Role, Node] = field(default_factory=dict)
+
+    def prerequisites(self, role: Role, container: str) -> tuple[Node, ...]:
+        """The grant (Azure rejects datasets and mappings without it) and, on storage
+        created here, the container, which no data flows from."""
+        created = self.containers.get(container)
+        return (self.grants[role],) + ((created,) if created else ())
+
+
+def add(
+    graph: Graph, config: Config, key: str, storage: Storage, roles: set[Role], group: Node, account: Node
+) -> Target:
+    """Register one storage entry; existing storage that no role needs registers nothing."""
+    if not storage.created and not roles:
+        return _existing(storage)
+    component = graph.add(Node(COMPONENT, key, component=True))
+    if storage.created:
+        created = _create(graph, config, key, storage, group, component)
+        containers = {
+            name: _container(graph, config, key, name, created, group, component) for name in sorted(storage.containers)
+        }
+        target = Target(
+            created.ref("name"), group.ref("name"), SUBSCRIPTION, storage.hns, created.ref("id"), containers
+        )
+    else:
+        target = _existing(storage)
+    principal = account.ref("identity.principal_id")
+    grants = {
+        role: graph.add(
+            Node(
+                ROLE_ASSIGNMENT,
+                f"{key}.{role.suffix}",
+                {
+                    "role_assignment_name": Guid(target.id, principal, role.id),
+                    "principal_id": principal,
+                    "principal_type": "ServicePrincipal",
+                    "role_definition_id": Concat(
+                        (
+                            "/subscriptions/",
+                            target.subscription_id,
+                            "/providers/Microsoft.Authorization/roleDefinitions/",
+                            role.id,
+                        )
+                    ),
+                    "scope": target.id,
+                },
+                parent=component,
+            )
+        )
+        for role in sorted(roles, key=lambda r: r.suffix)
+    }
+    graph.finish(component, {"id": target.id})
+    return replace(target, grants=grants)
+
+
+def _existing(storage: Storage) -> Target:
+    return Target(storage.account_name, storage.resource_group, storage.subscription_id, storage.hns, storage.id)
+
+
+def _container(graph: Graph, config: Config, key: str, name: str, account: Node, group: Node, component: Node) -> Node:
+    return graph.add(
+        Node(
+            CONTAINER,
+            f"{key}.{name}",
+            {
+                "account_name": account.ref("name"),
+                "resource_group_name": group.ref("name"),
+                "container_name": name,
+                "public_access": "None",
+            },
+            parent=component,
+            protect=config.protect,
+        )
+    )
+
+
+def _create(graph: Graph, config: Config, key: str, storage: Storage, group: Node, component: Node) -> Node:
+    account = graph.add(
+        Node(
+            STORAGE_ACCOUNT,
+            key,
+            {
+                "account_name": storage.name,
+                "resource_group_name": group.ref("name"),
+                "location": config.location,
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_LRS"},
+                "is_hns_enabled": storage.hns,
+                # Baseline of CIS Azure Foundations section 4; infrastructure encryption
+                # can only be chosen at creation, so it is on from the start.
+                "enable_https_traffic_only": True,
+                "minimum_tls_version": "TLS1_2",
+                "allow_blob_public_access": False,
+                "allow_cross_tenant_replication": False,
+                "encryption": {"key_source": "Microsoft.Storage", "require_infrastructure_encryption": True},
+                "tags": config.resource_tags,
+            },
+            parent=component,
+            protect=config.protect,
+        )
+    )
+    retention = {"enabled": True, "days": SOFT_DELETE_DAYS}
+    graph.add(
+        Node(
+            BLOB_SERVICE,
+            key,
+            {
+                "account_name": account.ref("name"),
+                "resource_group_name": group.ref("name"),
+                "blob_services_name": "default",
+                "delete_retention_policy": retention,
+                "container_delete_retention_policy": retention,
+            },
+            parent=component,
+        )
+    )
+    return account

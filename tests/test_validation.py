@@ -1,0 +1,281 @@
+"""Bad input: every rule rejects its config through the program, with the key path and
+the value in the message, as a RunError, before any resource is registered."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from federation import config as config_module
+from tests.support import LAKE_ID, OBJECT, TENANT, base, run
+
+Edit = Callable[[dict[str, Any]], None]
+
+SHARES = "federation:shares"
+GM = ("federation:shares", "global_model")
+
+
+def put(*path: str, value: Any) -> Edit:
+    def edit(config: dict[str, Any]) -> None:
+        node = config
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+
+    return edit
+
+
+def drop(*path: str) -> Edit:
+    def edit(config: dict[str, Any]) -> None:
+        node = config
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+
+    return edit
+
+
+def dataset(**location: Any) -> Edit:
+    return put(*GM, "datasets", "extra", value=location)
+
+
+def many(count: int, make: Callable[[int], tuple[str, Any]]) -> dict[str, Any]:
+    return dict(make(i) for i in range(count))
+
+
+CASES: list[tuple[str, Edit, str, str]] = [
+    # (case, edit, key path, text in the message, usually the offending value)
+    ("location missing", drop("azure-native:location"), "azure-native:location", "is required"),
+    (
+        "location display name",
+        put("azure-native:location", value="West Europe"),
+        "azure-native:location",
+        "'West Europe'",
+    ),
+    ("environment", put("federation:environment", value="Prod_EU"), "federation:environment", "'Prod_EU'"),
+    ("protect not a bool", put("federation:protect", value="maybe"), "federation:protect", "'maybe'"),
+    ("tag name", put("federation:tags", value={"a/b": "x"}), "federation:tags.a/b", "key must be"),
+    ("resource group", put("federation:resourceGroup", value="rg."), "federation:resourceGroup", "'rg.'"),
+    ("account name", put("federation:accountName", value="dsa:fl"), "federation:accountName", "'dsa:fl'"),
+    (
+        "unknown top-level key",
+        put("federation:sharez", value={}),
+        "federation:sharez",
+        "did you mean 'federation:shares'",
+    ),
+    ("share name hyphen", put(SHARES, "global-model", value={}), "federation:shares.global-model", "key must be"),
+    ("share name short", put(SHARES, "g", value={}), "federation:shares.g", "key must be"),
+    ("dataset key", put(*GM, "datasets", "a b", value={}), "federation:shares.global_model.datasets.a b", "key must"),
+    ("no datasets", put(*GM, "datasets", value={}), "federation:shares.global_model.datasets", "at least one"),
+    (
+        "participant key",
+        put("federation:participants", "h!", value={"email": "a@b.org"}),
+        "federation:participants.h!",
+        "key must be",
+    ),
+    (
+        "email and object id",
+        put("federation:participants", "hospital-a", "objectId", value=OBJECT),
+        "federation:participants.hospital-a",
+        "not both",
+    ),
+    (
+        "tenant without object",
+        put("federation:participants", "hospital-c", value={"tenantId": TENANT}),
+        "federation:participants.hospital-c",
+        "both tenantId and objectId",
+    ),
+    (
+        "neither identity",
+        put("federation:participants", "hospital-c", value={}),
+        "federation:participants.hospital-c",
+        "set either email",
+    ),
+    (
+        "bad tenant guid",
+        put("federation:participants", "hospital-b", "tenantId", value="contoso"),
+        "federation:participants.hospital-b.tenantId",
+        "'contoso'",
+    ),
+    (
+        "email syntax",
+        put("federation:participants", "hospital-a", "email", value="mlops.hospital-a"),
+        "federation:participants.hospital-a.email",
+        "'mlops.hospital-a'",
+    ),
+    ("recurrence", put(*GM, "schedule", "recurrence", value="Week"), "global_model.schedule.recurrence", "'Week'"),
+    (
+        "time without zone",
+        put(*GM, "schedule", "start", value="2026-12-01T02:00:00"),
+        "federation:shares.global_model.schedule.start",
+        "'2026-12-01T02:00:00'",
+    ),
+    (
+        "time not a time",
+        put(*GM, "expires", value="next June"),
+        "federation:shares.global_model.expires",
+        "'next June'",
+    ),
+    (
+        "participant expiry",
+        put("federation:participants", "hospital-b", "expires", value="2027-03-31"),
+        "federation:participants.hospital-b.expires",
+        "'2027-03-31'",
+    ),
+    (
+        "folder and file",
+        dataset(storage="models", container="eval", folder="a", file="a/b.csv"),
+        "federation:shares.global_model.datasets.extra",
+        "at most one of folder and file",
+    ),
+    (
+        "unknown storage",
+        dataset(storage="modles", container="eval"),
+        "federation:shares.global_model.datasets.extra.storage",
+        "'modles'",
+    ),
+    (
+        "undeclared container",
+        dataset(storage="models", container="evals"),
+        "federation:shares.global_model.datasets.extra.container",
+        "'evals'",
+    ),
+    (
+        "container name",
+        dataset(storage="lake", container="Raw_Data"),
+        "federation:shares.global_model.datasets.extra.container",
+        "'Raw_Data'",
+    ),
+    (
+        "unknown participant",
+        put(*GM, "participants", value=["hospital-a", "hospital-z"]),
+        "federation:shares.global_model.participants",
+        "hospital-z",
+    ),
+    (
+        "participant twice",
+        put(*GM, "participants", value=["hospital-a", "hospital-a"]),
+        "federation:shares.global_model.participants",
+        "twice",
+    ),
+    (
+        "dataset typo",
+        put(*GM, "datasets", "labels", "fille", value="x.csv"),
+        "federation:shares.global_model.datasets.labels.fille",
+        "did you mean 'file'",
+    ),
+    ("share typo", put(*GM, "descripton", value="x"), "federation:shares.global_model.descripton", "'description'"),
+    (
+        "storage name and id",
+        put("federation:storage", "models", "id", value=LAKE_ID),
+        "federation:storage.models",
+        "exactly one of name",
+    ),
+    (
+        "storage neither",
+        put("federation:storage", "spare", value={"hns": True}),
+        "federation:storage.spare",
+        "exactly one of name",
+    ),
+    (
+        "storage id shape",
+        put("federation:storage", "lake", "id", value="/subscriptions/x/storageAccounts/stlake"),
+        "federation:storage.lake.id",
+        "'/subscriptions/x/storageAccounts/stlake'",
+    ),
+    (
+        "storage account name",
+        put("federation:storage", "models", "name", value="St-Models"),
+        "federation:storage.models.name",
+        "'St-Models'",
+    ),
+    (
+        "container double hyphen",
+        put("federation:storage", "models", "containers", value=["global-model", "eval", "a--b"]),
+        "federation:storage.models.containers[2]",
+        "'a--b'",
+    ),
+    (
+        "containers on existing storage",
+        put("federation:storage", "lake", "containers", value=["raw"]),
+        "federation:storage.lake",
+        "only on storage made here",
+    ),
+    (
+        "too many datasets",
+        put(*GM, "datasets", value=many(201, lambda i: (f"ds{i}", {"storage": "lake", "container": "raw"}))),
+        "federation:shares.global_model.datasets",
+        "has 201 datasets; a share holds at most 200",
+    ),
+    (
+        "too many invitations",
+        put("federation:participants", value=many(201, lambda i: (f"p{i:03}", {"email": f"p{i}@h.org"}))),
+        "federation:shares.global_model",
+        "invites 201 participants",
+    ),
+    (
+        "too many shares",
+        put(
+            SHARES,
+            value=many(201, lambda i: (f"s{i:03}", {"datasets": {"ds": {"storage": "lake", "container": "c1c"}}})),
+        ),
+        "federation:shares",
+        "has 201 shares; an account holds at most 200",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "path", "text"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rule_rejects_config_before_anything_is_registered(edit: Edit, path: str, text: str) -> None:
+    config = base()
+    edit(config)
+    result = run(config)
+    assert isinstance(result.error, config_module.ConfigError)
+    assert isinstance(result.error, pulumi.RunError)
+    assert result.resources == ()
+    lines = [p for p in result.error.problems if path in p.split(": ")[0]]
+    assert lines, f"no problem at {path}: {result.error.problems}"
+    assert any(text in line for line in lines), lines
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    config = base()
+    for edit in (
+        case[1] for case in CASES if case[0] in {"environment", "recurrence", "unknown storage", "bad tenant guid"}
+    ):
+        edit(config)
+    result = run(config)
+    assert isinstance(result.error, config_module.ConfigError)
+    assert len(result.error.problems) == 4
+    assert str(result.error).startswith("4 problems in stack config:\n")
+    assert result.resources == ()
+
+
+def test_message_names_key_path_and_value() -> None:
+    config = base()
+    config["federation:shares"]["global_model"]["datasets"]["labels"]["storage"] = "modles"
+    result = run(config)
+    assert result.error is not None
+    assert result.error.problems == [
+        "federation:shares.global_model.datasets.labels.storage: is not a key of federation:storage "
+        "(known: lake, models); got 'modles'"
+    ]
+
+
+def test_invalid_structured_value_is_reported_with_its_key() -> None:
+    # `pulumi config set federation:shares '{oops'` stores text that is not JSON.
+    with pytest.raises(config_module.ConfigError) as raised:
+        config_module.parse({"azure-native:location": "westeurope", "federation:shares": "{oops"}, "dev")
+    [problem] = raised.value.problems
+    assert problem.startswith("federation:shares: is not valid structured config")
+    assert problem.endswith("got '{oops'")
+
+
+def test_reference_to_invalid_storage_entry_reports_only_the_entry() -> None:
+    # A broken storage entry must not also make every dataset on it an unknown reference.
+    config = base()
+    config["federation:storage"]["models"]["name"] = "X"
+    result = run(config)
+    assert result.error is not None
+    assert [p.split(":")[1] for p in result.error.problems] == ["storage.models.name"]

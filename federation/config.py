@@ -50,13 +50,13 @@ def _named(rule: naming.Rule) -> AfterValidator:
 
 
 def _rfc3339(value: Any) -> str:
-    """An RFC 3339 time with a zone, spelt in UTC as Azure stores it (one spelling, no diffs)."""
+    """A time as Azure stores it: in UTC, in one spelling, so the same time never diffs."""
+    if not isinstance(value, str) or not naming.TIME.accepts(value):
+        raise PydanticCustomError("time", "must be {says}", {"says": naming.TIME.says})
     try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise PydanticCustomError("time", "must be an RFC 3339 time with a zone, such as 2026-12-01T02:00:00Z")
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:  # a date that does not exist, such as 2026-02-30
+        raise PydanticCustomError("time", "is not a real time: {error}", {"error": str(error)}) from None
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -66,7 +66,7 @@ StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
 Container = Annotated[str, _named(naming.CONTAINER)]
 Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
 Time = Annotated[str, BeforeValidator(_rfc3339)]
-Path = Annotated[str, Field(min_length=1, pattern=r"^[^/]")]
+Path = Annotated[str, _named(naming.PATH)]
 
 
 class _Model(BaseModel):
@@ -105,6 +105,19 @@ def _known(info: ValidationInfo) -> _Known:
 
 def _choices(values: frozenset[str]) -> str:
     return ", ".join(sorted(values)) or "none"
+
+
+def _distinct(keys: list[str], what: str) -> None:
+    """Azure names are case-insensitive: two keys that differ only in case would clash."""
+    seen: dict[str, str] = {}
+    for key in keys:
+        if key.lower() in seen:
+            raise PydanticCustomError(
+                "duplicate",
+                "{a} and {b} are the same {what} to Azure",
+                {"a": seen[key.lower()], "b": key, "what": what},
+            )
+        seen[key.lower()] = key
 
 
 class Schedule(_Model):
@@ -250,6 +263,7 @@ class Share(_Model):
     def _dataset_limit(cls, datasets: dict[str, Location]) -> dict[str, Location]:
         if not datasets:
             raise PydanticCustomError("empty", "a share needs at least one dataset")
+        _distinct(list(datasets), "dataset name")
         if len(datasets) > MAX_DATASETS:
             raise PydanticCustomError(
                 "limit", "has {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
@@ -321,7 +335,28 @@ class Config(_Model):
             raise PydanticCustomError(
                 "limit", "has {n} shares; an account holds at most {max}", {"n": len(shares), "max": MAX_SHARES}
             )
+        _distinct(list(shares), "share name")
         return shares
+
+    @field_validator("participants")
+    @classmethod
+    def _participants_distinct(cls, participants: dict[str, Participant]) -> dict[str, Participant]:
+        _distinct(list(participants), "invitation name")
+        return participants
+
+    @field_validator("storage")
+    @classmethod
+    def _one_entry_per_account(cls, storage: dict[str, Storage]) -> dict[str, Storage]:
+        # Storage account names are globally unique: two entries with one name are one
+        # account, which would be built twice or granted twice under one assignment name.
+        seen: dict[str, str] = {}
+        for key, entry in storage.items():
+            if entry.account_name in seen:
+                raise PydanticCustomError(
+                    "duplicate", "{a} and {b} are the same storage account", {"a": seen[entry.account_name], "b": key}
+                )
+            seen[entry.account_name] = key
+        return storage
 
     @property
     def resource_tags(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
+import pulumiverse_time
 from pulumi_azure_native import authorization, datashare, resources, storage
 
 from federation import naming
@@ -37,6 +38,7 @@ CLASSES: Mapping[str, Callable[..., pulumi.CustomResource]] = {
     "azure-native:datashare:ADLSGen2FolderDataSetMapping": datashare.ADLSGen2FolderDataSetMapping,
     "azure-native:datashare:ADLSGen2FileDataSetMapping": datashare.ADLSGen2FileDataSetMapping,
     "azure-native:datashare:ScheduledTrigger": datashare.ScheduledTrigger,
+    "time:index/sleep:Sleep": pulumiverse_time.Sleep,
 }
 
 
@@ -49,6 +51,7 @@ def deploy(graph: Graph) -> None:
             parent=registrar.registered[node.parent.key] if node.parent else None,
             depends_on=[registrar.registered[n.key] for n in node.depends_on],
             protect=node.protect,
+            replace_on_changes=list(node.replace_on_changes) or None,
             delete_before_replace=node.delete_before_replace or None,
         )
         if node.component:

@@ -37,6 +37,9 @@ class Guid:
 # The deploying identity's subscription, from the provider's client config.
 SUBSCRIPTION = Ref("client-config", "subscription_id")
 
+# replace_on_changes for resources Azure cannot update at all.
+ALL = ("*",)
+
 Value: TypeAlias = Any  # a literal, Ref, Concat or Guid, or a dict or list of them
 
 
@@ -50,8 +53,11 @@ class Node:
     parent: "Node | None" = None
     depends_on: tuple["Node", ...] = ()
     protect: bool = False
-    # For resources with a fixed Azure name that Azure cannot update in place: the old
-    # one must go before the new one of the same name can be created.
+    # Properties Azure cannot update in place (engine names; "*" for all): a change
+    # replaces the resource instead of failing mid-deployment.
+    replace_on_changes: tuple[str, ...] = ()
+    # With a fixed Azure name, the old resource must go before the new one of the same
+    # name can be created.
     delete_before_replace: bool = False
     component: bool = False
 

@@ -42,10 +42,20 @@ REGION = _rule(r"[a-z][a-z0-9]*", "an Azure region's programmatic name, such as 
 GUID = _rule(
     r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "a GUID such as 00000000-0000-0000-0000-000000000000"
 )
+# Resource ids are case-insensitive: ARM and the portal spell the fixed segments both ways.
 STORAGE_ID = _rule(
-    r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w.()]{1,90})"
-    r"/providers/Microsoft\.Storage/storageAccounts/(?P<name>[a-z0-9]{3,24})",
+    r"/(?i:subscriptions)/(?P<subscription>[0-9a-fA-F-]{36})/(?i:resourceGroups)/(?P<group>[-\w.()]{1,90})"
+    r"/(?i:providers/Microsoft\.Storage/storageAccounts)/(?P<name>[a-z0-9]{3,24})",
     "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>",
+)
+# A blob name or ADLS Gen2 path below a container: no empty segment, no trailing dot.
+PATH = _rule(
+    r"(?=.{1,1024}$)[^/\\]+(/[^/\\]+)*(?<!\.)",
+    "a relative path of at most 1024 characters, with no leading, trailing or double '/' and no trailing '.'",
+)
+TIME = _rule(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}([Zz]|[+-]\d{2}:\d{2})",
+    "an RFC 3339 time to the second, with a zone, such as 2026-12-01T02:00:00Z",
 )
 # Azure tag names may not contain these characters (tag values may).
 TAG_NAME = _rule(r"[^<>%&\\?/]{1,512}", "1-512 characters, none of <>%&\\?/")

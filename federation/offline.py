@@ -8,6 +8,7 @@ import asyncio
 import contextvars
 import json
 import runpy
+import string
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -40,6 +41,7 @@ class Registration:
     parent: str | None
     depends_on: tuple[str, ...]
     protect: bool
+    replace_on_changes: tuple[str, ...]
     delete_before_replace: bool
     inputs: Mapping[str, Any]
     id: str | None = None
@@ -53,6 +55,7 @@ class Run:
     resources: tuple[Registration, ...]
     outputs: Mapping[str, Any]
     error: pulumi.RunError | None = None
+    project: str = "federation"
 
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.resources}
@@ -78,9 +81,19 @@ def read_stack_file(path: Path | str, text: str | None = None) -> StackFile:
     """Pulumi.<stack>.yaml as the CLI hands it to a program: keys namespaced, values as
     strings, structured values as JSON."""
     path = Path(path)
-    document = yaml.safe_load(path.read_text() if text is None else text) or {}
+    document = yaml.load(path.read_text() if text is None else text, Loader=_StackFileLoader) or {}
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
     return StackFile(project_name(), stack, config_values(document.get("config") or {}))
+
+
+class _StackFileLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads stack files: an unquoted time stays text."""
+
+
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
@@ -151,6 +164,7 @@ class Recorder(mocks.MockMonitor):
                     parent=None if parent and parent.split("::")[2] == "pulumi:pulumi:Stack" else parent,
                     depends_on=tuple(sorted(set(request.dependencies))),
                     protect=bool(request.protect),
+                    replace_on_changes=tuple(request.replaceOnChanges),
                     delete_before_replace=request.deleteBeforeReplace,
                     inputs=rpc.deserialize_properties(request.object),
                     id=response.id or None,
@@ -194,12 +208,26 @@ _AZURE: dict[str, tuple[str, str]] = {
     "azure-native:datashare:ShareSubscription": (_SUBSCRIPTION, "shareSubscriptionName"),
     "azure-native:datashare:ScheduledTrigger": (_SUBSCRIPTION + "/triggers/{triggerName}", "triggerName"),
 }
+# Not Azure: a wait in the deployment, whose id is its creation time.
+_SLEEP = "time:index/sleep:Sleep"
 for _stem in ("BlobContainer", "BlobFolder", "Blob", "ADLSGen2FileSystem", "ADLSGen2Folder", "ADLSGen2File"):
     _AZURE[f"azure-native:datashare:{_stem}DataSet"] = (_SHARE + "/dataSets/{dataSetName}", "dataSetName")
     _AZURE[f"azure-native:datashare:{_stem}DataSetMapping"] = (
         _SUBSCRIPTION + "/dataSetMappings/{dataSetMappingName}",
         "dataSetMappingName",
     )
+
+
+def name_input(type_: str) -> str | None:
+    """The input that holds a resource type's own Azure name."""
+    return _AZURE[type_][1] if type_ in _AZURE else None
+
+
+def id_inputs(type_: str) -> set[str]:
+    """The inputs a resource's id is made of: changing one means another resource."""
+    template = _AZURE.get(type_, ("", ""))[0]
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name and name != "subscription"}
+
 
 # Outputs Azure computes that the program reads, by type token, from the resource id.
 _COMPUTED: dict[str, Callable[[str], dict[str, Any]]] = {
@@ -219,6 +247,8 @@ class AzureMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return None, {}
+        if args.typ == _SLEEP:
+            return "2026-01-01T00:00:00Z", dict(args.inputs)
         if args.typ not in _AZURE:
             raise NotImplementedError(f"no Azure mock for {args.typ}")
         template, name_input = _AZURE[args.typ]

@@ -2,7 +2,7 @@
 
 from federation import datasets
 from federation.config import Config, Participant, Share
-from federation.graph import Graph, Node, Value
+from federation.graph import ALL, Graph, Node, Value
 from federation.storage import BLOB_DATA_READER, Target
 
 COMPONENT = "federation:sharing:Share"
@@ -38,6 +38,7 @@ def add(
                 within | {"data_set_name": key} | datasets.inputs(location, target),
                 parent=component,
                 depends_on=target.prerequisites(BLOB_DATA_READER, location.container),
+                replace_on_changes=ALL,
                 delete_before_replace=True,
             )
         )
@@ -55,6 +56,7 @@ def add(
                     "synchronization_time": share.schedule.start,
                 },
                 parent=component,
+                replace_on_changes=ALL,
                 delete_before_replace=True,
             )
         )
@@ -67,6 +69,7 @@ def add(
                 f"{name}.{key}",
                 within | {"invitation_name": key} | _target(config.participants[key], share),
                 parent=component,
+                replace_on_changes=ALL,
                 delete_before_replace=True,
             )
         )

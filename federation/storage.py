@@ -12,6 +12,10 @@ STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 CONTAINER = "azure-native:storage:BlobContainer"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+SLEEP = "time:index/sleep:Sleep"
+# Azure RBAC takes a while to honour a new grant; Data Share rejects datasets and mappings
+# until it does (error 5006). Waited for once, when the grant is created or replaced.
+GRANT_PROPAGATION = "120s"
 
 SOFT_DELETE_DAYS = 7
 
@@ -36,13 +40,13 @@ class Target:
     hns: bool
     id: Value  # the account's resource id, exported
     containers: Mapping[str, Node] = field(default_factory=dict)
-    grants: Mapping[Role, Node] = field(default_factory=dict)
+    grants: Mapping[Role, tuple[Node, Node]] = field(default_factory=dict)  # (assignment, its wait)
 
     def prerequisites(self, role: Role, container: str) -> tuple[Node, ...]:
-        """The grant (Azure rejects datasets and mappings without it) and, on storage
-        created here, the container, which no data flows from."""
+        """What a dataset or mapping here waits for, though no data flows from it: the
+        grant, in effect, and on storage created here, the container."""
         created = self.containers.get(container)
-        return (self.grants[role],) + ((created,) if created else ())
+        return self.grants[role] + ((created,) if created else ())
 
 
 def add(
@@ -62,33 +66,48 @@ def add(
         )
     else:
         target = _existing(storage)
-    principal = account.ref("identity.principal_id")
     grants = {
-        role: graph.add(
-            Node(
-                ROLE_ASSIGNMENT,
-                f"{key}.{role.suffix}",
-                {
-                    "role_assignment_name": Guid(target.id, principal, role.id),
-                    "principal_id": principal,
-                    "principal_type": "ServicePrincipal",
-                    "role_definition_id": Concat(
-                        (
-                            "/subscriptions/",
-                            target.subscription_id,
-                            "/providers/Microsoft.Authorization/roleDefinitions/",
-                            role.id,
-                        )
-                    ),
-                    "scope": target.id,
-                },
-                parent=component,
-            )
-        )
-        for role in sorted(roles, key=lambda r: r.suffix)
+        role: _grant(graph, key, role, target, account, component) for role in sorted(roles, key=lambda r: r.suffix)
     }
     graph.finish(component, {"id": target.id})
     return replace(target, grants=grants)
+
+
+def _grant(graph: Graph, key: str, role: Role, target: Target, account: Node, component: Node) -> tuple[Node, Node]:
+    """A role for the Data Share account's identity on this storage account, and the wait
+    until Azure honours it."""
+    principal = account.ref("identity.principal_id")
+    name = f"{key}.{role.suffix}"
+    assignment = graph.add(
+        Node(
+            ROLE_ASSIGNMENT,
+            name,
+            {
+                "role_assignment_name": Guid(target.id, principal, role.id),
+                "principal_id": principal,
+                "principal_type": "ServicePrincipal",
+                "role_definition_id": Concat(
+                    (
+                        "/subscriptions/",
+                        target.subscription_id,
+                        "/providers/Microsoft.Authorization/roleDefinitions/",
+                        role.id,
+                    )
+                ),
+                "scope": target.id,
+            },
+            parent=component,
+        )
+    )
+    wait = graph.add(
+        Node(
+            SLEEP,
+            name,
+            {"create_duration": GRANT_PROPAGATION, "triggers": {"roleAssignment": assignment.ref("id")}},
+            parent=component,
+        )
+    )
+    return assignment, wait
 
 
 def _existing(storage: Storage) -> Target:
@@ -135,6 +154,7 @@ def _create(graph: Graph, config: Config, key: str, storage: Storage, group: Nod
             },
             parent=component,
             protect=config.protect,
+            replace_on_changes=("isHnsEnabled", "encryption.requireInfrastructureEncryption"),
         )
     )
     retention = {"enabled": True, "days": SOFT_DELETE_DAYS}

@@ -167,15 +167,30 @@ def test_dataset_kind_follows_location_form_and_hns(
     assert dataset.delete_before_replace
 
 
-def test_datasets_wait_for_the_grant_and_their_container(result: offline.Run) -> None:
+def test_datasets_wait_for_the_grant_to_take_effect_and_their_container(result: offline.Run) -> None:
     grant = result.named("azure-native:authorization:RoleAssignment", "models.blob-reader")
+    wait = result.named("time:index/sleep:Sleep", "models.blob-reader")
+    assert wait.inputs == {"createDuration": "120s", "triggers": {"roleAssignment": grant.id}}
+    assert grant.urn in wait.depends_on
     containers = {r.inputs["containerName"]: r.urn for r in result.of_type("azure-native:storage:BlobContainer")}
     share = result.named(f"{DS}:Share", "global_model")
     for name, container in (("checkpoints", "global-model"), ("holdout", "eval"), ("labels", "eval")):
         dataset = next(r for r in result.resources if r.name == f"global_model.{name}")
-        assert grant.urn in dataset.depends_on, dataset.urn
-        assert containers[container] in dataset.depends_on, dataset.urn
-        assert share.urn in dataset.depends_on, dataset.urn
+        assert {grant.urn, wait.urn, containers[container], share.urn} <= set(dataset.depends_on), dataset.urn
+
+
+def test_what_azure_cannot_update_is_replaced_old_first(result: offline.Run) -> None:
+    immutable = [r for r in result.resources if r.type.endswith("DataSet")]
+    immutable += result.of_type(f"{DS}:Invitation") + result.of_type(f"{DS}:ScheduledSynchronizationSetting")
+    assert len(immutable) == 6
+    for resource in immutable:
+        assert resource.replace_on_changes == ("*",), resource.urn
+        assert resource.delete_before_replace, resource.urn
+    storage = result.named("azure-native:storage:StorageAccount", "models")
+    assert storage.replace_on_changes == ("isHnsEnabled", "encryption.requireInfrastructureEncryption")
+    share = result.named(f"{DS}:Share", "global_model")
+    assert share.replace_on_changes == ()
+    assert not share.delete_before_replace
 
 
 def test_share_is_copy_based_with_description_and_terms() -> None:

@@ -223,6 +223,42 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "federation:shares",
         "has 201 shares; an account holds at most 200",
     ),
+    (
+        "share names differing in case",
+        put(SHARES, "Global_Model", value={"datasets": {"ds": {"storage": "lake", "container": "raw"}}}),
+        "federation:shares",
+        "global_model and Global_Model are the same share name to Azure",
+    ),
+    (
+        "dataset names differing in case",
+        put(*GM, "datasets", "Labels", value={"storage": "lake", "container": "raw"}),
+        "federation:shares.global_model.datasets",
+        "labels and Labels are the same dataset name",
+    ),
+    (
+        "participants differing in case",
+        put("federation:participants", "Hospital-A", value={"email": "x@hospital-a.example"}),
+        "federation:participants",
+        "hospital-a and Hospital-A are the same invitation name",
+    ),
+    (
+        "one storage account twice",
+        put("federation:storage", "lake2", value={"id": LAKE_ID.replace("rg-lake", "RG-LAKE")}),
+        "federation:storage",
+        "lake and lake2 are the same storage account",
+    ),
+    ("double slash", dataset(storage="lake", container="raw", folder="a//b"), "datasets.extra.folder", "'a//b'"),
+    ("trailing slash", dataset(storage="lake", container="raw", folder="a/"), "datasets.extra.folder", "'a/'"),
+    ("trailing dot", dataset(storage="lake", container="raw", file="a/b."), "datasets.extra.file", "'a/b.'"),
+    ("path too long", dataset(storage="lake", container="raw", file="a" * 1025), "datasets.extra.file", "1024"),
+    ("week date", put(*GM, "expires", value="2026-W49-1T02:00:00+00:00"), "global_model.expires", "'2026-W49-1"),
+    (
+        "fractional seconds",
+        put(*GM, "expires", value="2027-06-30T00:00:00.5Z"),
+        "global_model.expires",
+        "to the second",
+    ),
+    ("no such day", put(*GM, "expires", value="2027-02-30T00:00:00Z"), "global_model.expires", "is not a real time"),
 ]
 
 
@@ -279,3 +315,14 @@ def test_reference_to_invalid_storage_entry_reports_only_the_entry() -> None:
     result = run(config)
     assert result.error is not None
     assert [p.split(":")[1] for p in result.error.problems] == ["storage.models.name"]
+
+
+def test_storage_id_segments_are_case_insensitive() -> None:
+    # ARM hands out ids with `resourcegroups` as well as `resourceGroups`.
+    config = base()
+    config["federation:storage"]["lake"]["id"] = LAKE_ID.replace("resourceGroups", "resourcegroups")
+    config["federation:shares"]["global_model"]["datasets"]["raw"] = {"storage": "lake", "container": "raw"}
+    result = run(config)
+    assert result.error is None, str(result.error)
+    [dataset] = [r for r in result.resources if r.name == "global_model.raw"]
+    assert dataset.inputs["resourceGroup"] == "rg-lake"

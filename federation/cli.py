@@ -1,0 +1,94 @@
+"""`python -m federation plan|diff`: what a stack config builds, and what a config change
+does, with no Pulumi CLI, backend or Azure access."""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from federation import diff, offline, plan
+
+EXIT_INVALID_CONFIG = 2
+EXIT_DESTRUCTIVE = 3
+
+
+class UsageError(Exception):
+    """A stack file that cannot be read; reported in one line, exit 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.command(args))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _plan(args: argparse.Namespace) -> int:
+    path = Path(args.config) if args.config else offline.PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
+    stack_file = _read(str(path))
+    stack = args.stack or stack_file.stack
+    run = offline.run(stack_file.config, stack)
+    if run.error is not None:
+        return _invalid(path.name, run)
+    render = {"text": plan.render_text, "markdown": plan.render_markdown}
+    sys.stdout.write(plan.render_json(run) if args.format == "json" else render[args.format](run, stack))
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    base_file, head_file = _read(args.base), _read(args.head)
+    # One stack name for both sides, so the same resource has the same URN in both.
+    stack = head_file.stack
+    base, head = offline.run(base_file.config, stack), offline.run(head_file.config, stack)
+    for spec, run in ((args.base, base), (args.head, head)):
+        if run.error is not None:
+            return _invalid(spec, run)
+    change = diff.compare(base, head)
+    render = {"text": diff.render_text, "markdown": diff.render_markdown}
+    sys.stdout.write(diff.render_json(change) if args.format == "json" else render[args.format](change, stack))
+    return EXIT_DESTRUCTIVE if args.fail_on_delete and change.destructive else 0
+
+
+def _invalid(source: str, run: offline.Run) -> int:
+    print(f"{source}: {run.error}", file=sys.stderr)
+    return EXIT_INVALID_CONFIG
+
+
+def _read(spec: str) -> offline.StackFile:
+    """A stack file from disk, or `REV:PATH` from git (`origin/main:Pulumi.prod.yaml`)."""
+    path = Path(spec)
+    if path.is_file():
+        return offline.read_stack_file(path)
+    rev, colon, name = spec.partition(":")
+    if not colon:
+        raise UsageError(f"no stack file {spec}")
+    shown = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, text=True, check=False)
+    if shown.returncode != 0:
+        raise UsageError(f"cannot read {spec} from git: {shown.stderr.strip()}")
+    return offline.read_stack_file(Path(name), shown.stdout)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m federation", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="{plan,diff}")
+    formats = {"choices": ("text", "markdown", "json"), "default": "text", "help": "output format (default: text)"}
+
+    plan_parser = commands.add_parser("plan", help="what a stack config would create")
+    plan_parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<STACK>.yaml (default: dev)")
+    plan_parser.add_argument("--config", metavar="FILE", help="a stack file to read instead")
+    plan_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
+    plan_parser.set_defaults(command=_plan)
+
+    diff_parser = commands.add_parser("diff", help="what changing BASE into HEAD would do")
+    diff_parser.add_argument("base", help="stack file, or REV:PATH read with git")
+    diff_parser.add_argument("head", help="stack file, or REV:PATH read with git")
+    diff_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
+    diff_parser.add_argument(
+        "--fail-on-delete",
+        action="store_true",
+        help=f"exit {EXIT_DESTRUCTIVE} if anything would be deleted or replaced",
+    )
+    diff_parser.set_defaults(command=_diff)
+    return parser

@@ -297,6 +297,55 @@ class Share(_Model):
         return self
 
 
+class Source(_Model):
+    """A share sent by a stack under the same Pulumi backend, found through its outputs."""
+
+    stack: Annotated[str, _named(naming.STACK)]
+    share: ShareName
+    participant: Key
+
+
+class Subscription(_Model):
+    """A received share: the sender's invitation, where each dataset lands, and when."""
+
+    invitation_id: Guid | None = None
+    from_: Source | None = Field(None, alias="from")
+    source_location: Annotated[str, _named(naming.REGION)]
+    expires: Time | None = None
+    # The sender's dataSetId (a GUID) -> where it lands; the sender's dataset names with `from`.
+    datasets: dict[str, Location]
+    schedule: Trigger | None = None
+
+    @field_validator("datasets")
+    @classmethod
+    def _datasets(cls, datasets: dict[str, Location], info: ValidationInfo) -> dict[str, Location]:
+        if not datasets:
+            raise PydanticCustomError("empty", "a subscription needs at least one dataset mapping")
+        if len(datasets) > MAX_DATASETS:
+            raise PydanticCustomError(
+                "limit", "maps {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
+            )
+        by_name = info.data.get("from_") is not None
+        rule, what = (naming.KEY, "the sender's dataset names") if by_name else (naming.GUID, "the sender's dataSetIds")
+        wrong = sorted(key for key in datasets if not rule.accepts(key))
+        if wrong:
+            raise PydanticCustomError(
+                "dataset_key",
+                "keys must be {what} ({says}); not: {wrong}",
+                {"what": what, "says": rule.says, "wrong": ", ".join(wrong)},
+            )
+        _distinct(list(datasets), "dataset")
+        return {key if by_name else key.lower(): location for key, location in datasets.items()}
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Subscription":
+        if (self.invitation_id is None) == (self.from_ is None):
+            raise PydanticCustomError(
+                "source", "set exactly one of invitationId (the sender's invitation GUID) and from (its stack)"
+            )
+        return self
+
+
 class Config(_Model):
     """The whole stack config."""
 
@@ -311,6 +360,7 @@ class Config(_Model):
     storage: dict[Key, Storage] = Field(default_factory=dict, alias=f"{NAMESPACE}:storage")
     participants: dict[Key, Participant] = Field(default_factory=dict, alias=f"{NAMESPACE}:participants")
     shares: dict[ShareName, Share] = Field(default_factory=dict, alias=f"{NAMESPACE}:shares")
+    subscriptions: dict[ShareName, Subscription] = Field(default_factory=dict, alias=f"{NAMESPACE}:subscriptions")
 
     @model_validator(mode="before")
     @classmethod
@@ -337,6 +387,12 @@ class Config(_Model):
             )
         _distinct(list(shares), "share name")
         return shares
+
+    @field_validator("subscriptions")
+    @classmethod
+    def _subscriptions_distinct(cls, subscriptions: dict[str, Subscription]) -> dict[str, Subscription]:
+        _distinct(list(subscriptions), "share subscription name")
+        return subscriptions
 
     @field_validator("participants")
     @classmethod

@@ -11,7 +11,7 @@ import pulumiverse_time
 from pulumi_azure_native import authorization, datashare, resources, storage
 
 from federation import naming
-from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Ref, Value
+from federation.graph import STACK_REFERENCE, SUBSCRIPTION, Concat, Graph, Guid, Ref, Value
 
 # Type token -> class, for every resource type the graph may hold.
 CLASSES: Mapping[str, Callable[..., pulumi.CustomResource]] = {
@@ -54,7 +54,9 @@ def deploy(graph: Graph) -> None:
             replace_on_changes=list(node.replace_on_changes) or None,
             delete_before_replace=node.delete_before_replace or None,
         )
-        if node.component:
+        if node.type == STACK_REFERENCE:
+            registrar.registered[node.key] = pulumi.StackReference(node.name, node.inputs["name"], opts)
+        elif node.component:
             components[node.key] = registrar.registered[node.key] = pulumi.ComponentResource(
                 node.type, node.name, None, opts
             )
@@ -76,7 +78,8 @@ class _Registrar:
         if value == SUBSCRIPTION:
             return self._client_config.subscription_id
         if isinstance(value, Ref):
-            return functools.reduce(getattr, value.attr.split("."), self.registered[value.node])
+            output: Any = functools.reduce(getattr, value.attr.split("."), self.registered[value.node])
+            return output.apply(functools.partial(_lookup, value)) if value.items else output
         if isinstance(value, Concat):
             return pulumi.Output.concat(*(self.resolve(p) for p in value.parts))
         if isinstance(value, Guid):
@@ -92,3 +95,13 @@ class _Registrar:
     def _client_config(self) -> Any:
         # One invoke per run, and only if something needs the deploying subscription.
         return azure_native.authorization.get_client_config_output()
+
+
+def _lookup(ref: Ref, value: Any) -> Any:
+    """Follow a stack reference's outputs, naming what is missing if the sender lacks it."""
+    for depth, key in enumerate(ref.items):
+        if not isinstance(value, Mapping) or key not in value:
+            path = ".".join(ref.items[: depth + 1])
+            raise pulumi.RunError(f"{ref.node.rsplit('::', 1)[1]} has no output {path}")
+        value = value[key]
+    return value

@@ -12,10 +12,12 @@ from typing import Any, TypeAlias
 
 @dataclass(frozen=True)
 class Ref:
-    """An output attribute of another node (dotted for nested outputs)."""
+    """An output attribute of another node (dotted for nested outputs), then optionally
+    keys looked up in it (a stack reference's outputs)."""
 
     node: str
     attr: str
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Guid:
     principal: "Value"
     role: str
 
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 # The deploying identity's subscription, from the provider's client config.
 SUBSCRIPTION = Ref("client-config", "subscription_id")
@@ -70,8 +74,8 @@ class Node:
     def type_chain(self) -> str:
         return f"{self.parent.type_chain}${self.type}" if self.parent else self.type
 
-    def ref(self, attr: str) -> Ref:
-        return Ref(self.key, attr)
+    def ref(self, attr: str, *items: str) -> Ref:
+        return Ref(self.key, attr, items)
 
 
 @dataclass

@@ -48,6 +48,8 @@ STORAGE_ID = _rule(
     r"/(?i:providers/Microsoft\.Storage/storageAccounts)/(?P<name>[a-z0-9]{3,24})",
     "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>",
 )
+# A stack as `pulumi stack ls` names it: stack, project/stack or org/project/stack.
+STACK = _rule(r"([\w.-]+/){0,2}[\w.-]+", "a stack name such as org/federation/coordinator-prod")
 # A blob name or ADLS Gen2 path below a container: no empty segment, no trailing dot.
 PATH = _rule(
     r"(?=.{1,1024}$)[^/\\]+(/[^/\\]+)*(?<!\.)",

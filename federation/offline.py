@@ -46,6 +46,7 @@ class Registration:
     inputs: Mapping[str, Any]
     id: str | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    read: bool = False  # read from elsewhere (a stack reference), not created
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,19 @@ def project_name() -> str:
     return str(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"])
 
 
-def run(config: Mapping[str, str], stack: str = "dev", program: Path = PROGRAM) -> Run:
-    """Evaluate the program for this config under mocks, isolated from any other run."""
-    return contextvars.Context().run(_run, dict(config), stack, program)
+def run(
+    config: Mapping[str, str],
+    stack: str = "dev",
+    program: Path = PROGRAM,
+    stacks: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Run:
+    """Evaluate the program for this config under mocks, isolated from any other run.
+
+    A stack reference gets the outputs given for it in `stacks`; otherwise, if it names a
+    stack of this project with a stack file here, that stack file's outputs under mocks.
+    """
+    known = {name: _sibling_outputs(name) for name in _referenced_stacks(config) if name not in (stacks or {})}
+    return contextvars.Context().run(_run, dict(config), stack, program, known | dict(stacks or {}))
 
 
 def run_stack_file(path: Path | str) -> Run:
@@ -119,13 +130,16 @@ def run_stack_file(path: Path | str) -> Run:
     return run(stack_file.config, stack_file.stack)
 
 
-def _run(config: dict[str, str], stack: str, program: Path) -> Run:
+def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str, Mapping[str, Any]]) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_all_config(config)
-        monitor = Recorder(AzureMocks())
+        monitor = Recorder(AzureMocks(stacks))
         pulumi.runtime.set_mocks(monitor.mocks, project=project_name(), stack=stack, preview=False, monitor=monitor)
+        # Mock settings leave the pending-output set to a process-wide default; a failed run
+        # would leave its tasks there for the next run to wait on.
+        pulumi.runtime.settings.SETTINGS.outputs = set()
         if str(program.parent) not in sys.path:
             sys.path.insert(0, str(program.parent))
 
@@ -140,6 +154,11 @@ def _run(config: dict[str, str], stack: str, program: Path) -> Run:
         outputs = loop.run_until_complete(pulumi.Output.from_input(getattr(root, "outputs", {})).future())
         return Run(tuple(monitor.registrations), outputs or {})
     finally:
+        # A failed run leaves outputs waiting on each other; end them before the loop.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
 
@@ -154,24 +173,33 @@ class Recorder(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            parent = request.parent or None
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    custom=request.custom,
-                    parent=None if parent and parent.split("::")[2] == "pulumi:pulumi:Stack" else parent,
-                    depends_on=tuple(sorted(set(request.dependencies))),
-                    protect=bool(request.protect),
-                    replace_on_changes=tuple(request.replaceOnChanges),
-                    delete_before_replace=request.deleteBeforeReplace,
-                    inputs=rpc.deserialize_properties(request.object),
-                    id=response.id or None,
-                    outputs=self.resources[response.urn].state,
-                )
-            )
+            self._record(request, response.urn, response.id, request.object)
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._record(request, response.urn, request.id, request.properties, read=True)
+        return response
+
+    def _record(self, request: Any, urn: str, id_: str, inputs: Any, read: bool = False) -> None:
+        parent = request.parent or None
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=read or request.custom,
+                parent=None if parent and parent.split("::")[2] == "pulumi:pulumi:Stack" else parent,
+                depends_on=tuple(sorted(set(request.dependencies))),
+                protect=bool(getattr(request, "protect", False)),
+                replace_on_changes=tuple(getattr(request, "replaceOnChanges", ())),
+                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                inputs=rpc.deserialize_properties(inputs),
+                id=id_ or None,
+                outputs=self.resources[urn].state,
+                read=read,
+            )
+        )
 
 
 def _guid(*parts: str) -> str:
@@ -244,7 +272,14 @@ class AzureMocks(mocks.Mocks):
     Azure name as `name`, and the computed outputs the program reads (principal ids,
     dataset ids, invitation ids). A type it does not know fails the run."""
 
+    def __init__(self, stacks: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stacks = stacks
+
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs["name"]
+            outputs = self.stacks[name] if name in self.stacks else _sibling_outputs(name)
+            return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         if not args.custom:
             return None, {}
         if args.typ == _SLEEP:
@@ -268,3 +303,23 @@ class AzureMocks(mocks.Mocks):
                 "tenantId": TENANT_ID,
             }
         raise NotImplementedError(f"no Azure mock for the function {args.token}")
+
+
+def _referenced_stacks(config: Mapping[str, str]) -> set[str]:
+    """Stacks named by `from` in subscriptions: the stand-in backend must know them before
+    the run starts (Pulumi's runtime state is global, so runs cannot nest)."""
+    try:
+        subscriptions = json.loads(config.get(f"{project_name()}:subscriptions", "{}"))
+        return {s["from"]["stack"] for s in subscriptions.values() if isinstance(s.get("from", {}).get("stack"), str)}
+    except (ValueError, AttributeError, TypeError):
+        return set()  # the program reports malformed config itself
+
+
+def _sibling_outputs(stack: str) -> Mapping[str, Any]:
+    """Outputs of another stack of this project, from its stack file run under mocks; none
+    for a stack that is not here (the program then says which output it lacks)."""
+    *_, project, name = ["", *stack.split("/")]
+    path = PROJECT_DIR / f"Pulumi.{name}.yaml"
+    if project not in ("", project_name()) or not path.is_file():
+        return {}
+    return run_stack_file(path).outputs

@@ -1,9 +1,9 @@
 """What one stack builds from its config: the whole resource graph and its outputs."""
 
-from federation import exports, sharing, storage
+from federation import exports, receiving, sharing, storage
 from federation.config import Config
 from federation.graph import Graph, Node
-from federation.storage import BLOB_DATA_READER, Role
+from federation.storage import BLOB_DATA_CONTRIBUTOR, BLOB_DATA_READER, Role
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 ACCOUNT = "azure-native:datashare:Account"
@@ -42,6 +42,10 @@ def build(config: Config) -> Graph:
         name: sharing.add(graph, config, name, config.shares[name], group, account, targets)
         for name in sorted(config.shares)
     }
+    subscriptions = {
+        name: receiving.add(graph, config, name, config.subscriptions[name], group, account, targets)
+        for name in sorted(config.subscriptions)
+    }
     graph.outputs = {
         exports.RESOURCE_GROUP_NAME: group.ref("name"),
         exports.ACCOUNT_NAME: account.ref("name"),
@@ -49,14 +53,17 @@ def build(config: Config) -> Graph:
         exports.ACCOUNT_PRINCIPAL_ID: account.ref("identity.principal_id"),
         exports.SHARES: shares,
         exports.STORAGE: {key: targets[key].id for key in sorted(config.storage)},
+        exports.SUBSCRIPTIONS: subscriptions,
     }
     return graph
 
 
 def _roles(config: Config) -> dict[str, set[Role]]:
-    """Which role the account's identity needs on which storage: read what it shares."""
+    """Which roles the account's identity needs on which storage: to read what it shares
+    and to write what it receives."""
     roles: dict[str, set[Role]] = {}
-    for share in config.shares.values():
-        for location in share.datasets.values():
-            roles.setdefault(location.storage, set()).add(BLOB_DATA_READER)
+    for role, entries in ((BLOB_DATA_READER, config.shares), (BLOB_DATA_CONTRIBUTOR, config.subscriptions)):
+        for entry in entries.values():
+            for location in entry.datasets.values():
+                roles.setdefault(location.storage, set()).add(role)
     return roles

@@ -40,6 +40,21 @@ def dataset(**location: Any) -> Edit:
     return put(*GM, "datasets", "extra", value=location)
 
 
+INVITATION = "7f3a9c2e-1b4d-4e8f-a6c5-2d9b0e1f3a84"
+DATASET = "1c6e8a4f-2b3d-4f5e-9a7c-8e0d1b2c3f46"
+SUBS = ("federation:subscriptions", "global_model")
+
+
+def subscription(**fields: Any) -> Edit:
+    """Receive one share into `models`, with fields changed (None deletes one)."""
+    value = {
+        "invitationId": INVITATION,
+        "sourceLocation": "northeurope",
+        "datasets": {DATASET: {"storage": "models", "container": "eval"}},
+    } | fields
+    return put(*SUBS, value={k: v for k, v in value.items() if v is not None})
+
+
 def many(count: int, make: Callable[[int], tuple[str, Any]]) -> dict[str, Any]:
     return dict(make(i) for i in range(count))
 
@@ -251,6 +266,76 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ("trailing slash", dataset(storage="lake", container="raw", folder="a/"), "datasets.extra.folder", "'a/'"),
     ("trailing dot", dataset(storage="lake", container="raw", file="a/b."), "datasets.extra.file", "'a/b.'"),
     ("path too long", dataset(storage="lake", container="raw", file="a" * 1025), "datasets.extra.file", "1024"),
+    (
+        "subscription name",
+        put("federation:subscriptions", "global-model", value={}),
+        "subscriptions.global-model",
+        "key",
+    ),
+    (
+        "invitation id not a guid",
+        subscription(invitationId="hospital-a"),
+        "federation:subscriptions.global_model.invitationId",
+        "'hospital-a'",
+    ),
+    (
+        "neither invitation nor from",
+        subscription(invitationId=None),
+        "federation:subscriptions.global_model",
+        "exactly one of invitationId",
+    ),
+    (
+        "invitation and from",
+        subscription(
+            **{"from": {"stack": "org/federation/coordinator", "share": "global_model", "participant": "h-a"}}
+        ),
+        "federation:subscriptions.global_model",
+        "exactly one of invitationId",
+    ),
+    ("source location missing", subscription(sourceLocation=None), "global_model.sourceLocation", "is required"),
+    ("source location", subscription(sourceLocation="North Europe"), "global_model.sourceLocation", "'North Europe'"),
+    (
+        "dataset key not a guid",
+        subscription(datasets={"checkpoints": {"storage": "models", "container": "eval"}}),
+        "federation:subscriptions.global_model.datasets",
+        "keys must be the sender's dataSetIds",
+    ),
+    (
+        "mode",
+        subscription(schedule={"recurrence": "Day", "start": "2026-12-01T04:00:00Z", "mode": "Full"}),
+        "federation:subscriptions.global_model.schedule.mode",
+        "'Full'",
+    ),
+    (
+        "mapping to unknown storage",
+        subscription(datasets={DATASET: {"storage": "silo", "container": "eval"}}),
+        f"federation:subscriptions.global_model.datasets.{DATASET}.storage",
+        "'silo'",
+    ),
+    (
+        "mapping to undeclared container",
+        subscription(datasets={DATASET: {"storage": "models", "container": "incoming"}}),
+        f"federation:subscriptions.global_model.datasets.{DATASET}.container",
+        "'incoming'",
+    ),
+    (
+        "mapping folder and file",
+        subscription(datasets={DATASET: {"storage": "lake", "container": "inbox", "folder": "a", "file": "b"}}),
+        f"federation:subscriptions.global_model.datasets.{DATASET}",
+        "at most one of folder and file",
+    ),
+    (
+        "subscription typo",
+        subscription(sourceLocaton="westeurope"),
+        "federation:subscriptions.global_model.sourceLocaton",
+        "did you mean 'sourceLocation'",
+    ),
+    (
+        "from stack name",
+        subscription(invitationId=None, **{"from": {"stack": "a b", "share": "global_model", "participant": "h-a"}}),
+        "federation:subscriptions.global_model.from.stack",
+        "'a b'",
+    ),
     ("week date", put(*GM, "expires", value="2026-W49-1T02:00:00+00:00"), "global_model.expires", "'2026-W49-1"),
     (
         "fractional seconds",

@@ -47,7 +47,7 @@ def compare(base: Run, head: Run) -> Diff:
     for resource in plan.ordered(head):
         before = old.get(resource.urn) or gone.pop(_alias_key(resource), None)
         if before is None:
-            create.append(_change(resource))
+            create.append(_change(resource, {k: (None, v) for k, v in plan.key_inputs(resource).items()}))
             continue
         changed = _changed_inputs(before, resource)
         if not changed:
@@ -116,7 +116,7 @@ def render_text(diff: Diff, stack: str) -> str:
     for kind, sign in _SIGNS:
         for change in getattr(diff, kind):
             lines.append(f" {sign} {change.type} {change.name}")
-            lines += [f"        {path}: {_show(old)} => {_show(new)}" for path, (old, new) in change.inputs.items()]
+            lines += [f"        {path}: {_transition(kind, old, new)}" for path, (old, new) in change.inputs.items()]
     if len(lines) == 2:
         lines.append(" no changes")
     lines += ["", f"Resources: {summary(diff)}"]
@@ -134,11 +134,11 @@ def render_markdown(diff: Diff, stack: str) -> str:
             "",
             f"#### {sign.strip()} {kind} ({len(changes)})",
             "",
-            "| Type | Name | Changed inputs |",
+            "| Type | Name | Inputs |",
             "| --- | --- | --- |",
         ]
         for change in changes:
-            inputs = "<br>".join(f"`{p}`: `{_show(o)}` → `{_show(n)}`" for p, (o, n) in change.inputs.items())
+            inputs = "<br>".join(f"`{p}`: `{_transition(kind, o, n, '→')}`" for p, (o, n) in change.inputs.items())
             lines.append(f"| `{change.type}` | `{change.name}` | {inputs} |")
     return "\n".join(lines) + "\n"
 
@@ -152,6 +152,10 @@ def render_json(diff: Diff) -> str:
 
     document = {kind: [entry(c, kind in ("update", "replace")) for c in getattr(diff, kind)] for kind, _ in _SIGNS}
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _transition(kind: str, old: Any, new: Any, arrow: str = "=>") -> str:
+    return _show(new) if kind == "create" else f"{_show(old)} {arrow} {_show(new)}"
 
 
 def _show(value: Any) -> str:

@@ -6,6 +6,7 @@ This is the one runner behind `python -m federation plan|diff` and the tests.
 
 import asyncio
 import contextvars
+import functools
 import json
 import runpy
 import string
@@ -106,6 +107,7 @@ def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+@functools.cache
 def project_name() -> str:
     return str(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"])
 
@@ -169,6 +171,12 @@ class Recorder(mocks.MockMonitor):
     def __init__(self, azure: mocks.Mocks) -> None:
         super().__init__(azure)
         self.registrations: list[Registration] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: the root stack is not part of a resource's type chain.
+        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]

@@ -1,0 +1,3 @@
+from tests.snapshots import update
+
+update()

@@ -1,0 +1,108 @@
+"""The resource model is exactly what the program registers, and everything it would send
+to Microsoft.DataShare is what the 2021-08-01 API accepts."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from pydantic.alias_generators import to_camel
+
+from federation import offline
+from federation.graph import Graph
+from tests import api_contract, strategies
+from tests.model import build, engine_inputs, referenced, urn
+from tests.support import PROJECT
+
+STACK_FILES = sorted(PROJECT.glob("Pulumi.*.yaml"))
+
+
+def stack_file_config(path: Path) -> dict[str, Any]:
+    config: dict[str, Any] = yaml.load(path.read_text(), Loader=offline._StackFileLoader)["config"]
+    return config
+
+
+def assert_registered_as_modelled(config: dict[str, Any], stack: str) -> None:
+    graph = build(config, stack)
+    result = offline.run(offline.config_values(config), stack)
+    assert result.error is None, str(result.error)
+    registered = {r.urn: r for r in result.resources}
+    assert set(registered) == {urn(key, stack) for key in graph.nodes}
+    by_key = {key: registered[urn(key, stack)] for key in graph.nodes}
+    for node in graph:
+        resource = by_key[node.key]
+        assert resource.type == node.type
+        assert resource.parent == (urn(node.parent, stack) if node.parent else None), node.key
+        assert resource.protect == node.protect, node.key
+        assert resource.replace_on_changes == node.replace_on_changes, node.key
+        assert resource.delete_before_replace == node.delete_before_replace, node.key
+        if not node.component:
+            assert resource.inputs == engine_inputs(node, by_key), node.key
+        expected = {urn(n, stack) for n in node.depends_on} | {urn(k, stack) for k in referenced(node)}
+        assert set(resource.depends_on) == expected, node.key
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_committed_stack_is_registered_exactly_as_modelled(path: Path) -> None:
+    assert_registered_as_modelled(stack_file_config(path), path.name.split(".")[1])
+
+
+@settings(max_examples=12)
+@given(strategies.configs())
+def test_generated_config_is_registered_exactly_as_modelled(config: dict[str, Any]) -> None:
+    assert_registered_as_modelled(config, "test")
+
+
+def camel(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {to_camel(k): camel(v) if isinstance(v, dict) else v for k, v in inputs.items()}
+
+
+def model_violations(graph: Graph) -> dict[str, list[str]]:
+    found = {}
+    for node in graph:
+        if node.type.startswith("azure-native:datashare:"):
+            problems = api_contract.violations(node.type, camel(dict(node.inputs)), known=False)
+            if problems:
+                found[node.key] = problems
+    return found
+
+
+@given(strategies.configs())
+def test_every_data_share_resource_fits_the_api(config: dict[str, Any]) -> None:
+    assert model_violations(build(config)) == {}
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_registered_data_share_resources_fit_the_api(path: Path) -> None:
+    result = offline.run_stack_file(path)
+    checked = [r for r in result.resources if r.type.startswith("azure-native:datashare:")]
+    assert len(checked) >= 8
+    assert {r.urn: api_contract.violations(r.type, dict(r.inputs)) for r in checked} == {r.urn: [] for r in checked}
+
+
+@pytest.fixture(scope="module")
+def registered() -> list[offline.Registration]:
+    return [r for path in STACK_FILES for r in offline.run_stack_file(path).resources]
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "problem"),
+    [
+        ("Invitation", {"targetEmail": "a@b.org", "targetObjectId": "x"}, "not both or neither"),
+        ("ScheduledSynchronizationSetting", {"recurrenceInterval": "Week"}, "'Week' not one of"),
+        ("ScheduledTrigger", {"synchronizationTime": "tomorrow"}, "not an RFC 3339 date-time"),
+        ("BlobFolderDataSet", {"prefix": None}, "missing"),
+        ("Share", {"sharekind": "CopyBased"}, "not defined by the API"),
+        ("Share", {"shareName": "global-model"}, "does not match"),
+        ("BlobDataSet", {"kind": "Container"}, "kind 'Container', not 'Blob'"),
+    ],
+)
+def test_contract_catches_what_azure_rejects(
+    registered: list[offline.Registration], type_: str, inputs: dict[str, Any], problem: str
+) -> None:
+    # The contract itself must fail on bad requests, or the checks above prove nothing.
+    sample = next(r for r in registered if r.type == f"azure-native:datashare:{type_}")
+    assert api_contract.violations(sample.type, dict(sample.inputs)) == []
+    broken = {k: v for k, v in (dict(sample.inputs) | inputs).items() if v is not None}
+    assert any(problem in p for p in api_contract.violations(sample.type, broken))

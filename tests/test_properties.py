@@ -1,0 +1,138 @@
+"""Properties over generated configs: the model a config builds is deterministic, additive,
+local and order-independent, and a config breaking one rule is refused at that key.
+
+They are checked on the program's own resource model (`stack.build`), which
+test_model.py proves is exactly what the program registers under mocks.
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from federation import config as config_module
+from tests import strategies
+from tests.model import model, model_json
+from tests.support import PROJECT
+
+
+@given(strategies.configs())
+def test_same_config_same_model(config: dict[str, Any]) -> None:
+    assert model(config) == model(config)
+
+
+@pytest.fixture(scope="module")
+def other_process() -> Iterator[subprocess.Popen[str]]:
+    """A second interpreter, with another hash seed, building models for configs on stdin."""
+    script = (
+        "import json, sys\n"
+        "from tests.model import model_json\n"
+        "for line in sys.stdin:\n"
+        "    print(model_json(json.loads(line)), flush=True)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT,
+        env=os.environ | {"PYTHONHASHSEED": "12345"},
+    )
+    yield process
+    assert process.stdin is not None
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
+@given(strategies.configs())
+def test_same_config_same_model_in_another_process(
+    other_process: subprocess.Popen[str], config: dict[str, Any]
+) -> None:
+    assert other_process.stdin is not None
+    assert other_process.stdout is not None
+    other_process.stdin.write(json.dumps(config) + "\n")
+    other_process.stdin.flush()
+    assert other_process.stdout.readline().rstrip("\n") == model_json(config)
+
+
+@given(st.data())
+def test_adding_leaves_every_existing_resource_unchanged(data: st.DataObject) -> None:
+    config = data.draw(strategies.configs())
+    edited, added = data.draw(strategies.additions(config))
+    before, after = model(config), model(edited)
+    assert before.keys() <= after.keys(), f"{added} removed {before.keys() - after.keys()}"
+    changed = [key for key in before if before[key] != after[key]]
+    assert not changed, f"{added} changed {changed}"
+
+
+def owned(key: str, kind: str, name: str) -> bool:
+    """Whether a resource (by URN key) belongs to the named config entry."""
+    type_chain, resource = key.rsplit("::", 1)
+    if kind == "participant":
+        return type_chain.endswith("datashare:Invitation") and resource.endswith(f".{name}")
+    if kind == "dataset":
+        return type_chain.endswith("DataSet") and resource == name
+    component = {"share": "federation:sharing:Share", "subscription": "federation:receiving:Subscription"}
+    in_group = type_chain.startswith(component.get(kind, "federation:storage:Storage"))
+    return in_group and (resource == name or resource.startswith(f"{name}."))
+
+
+def grant_of_unused_storage(key: str, after: dict[str, Any]) -> bool:
+    """A storage grant, its wait, or an existing account's group: gone with the last dataset
+    or mapping that needed them."""
+    type_chain, resource = key.rsplit("::", 1)
+    storage = resource.split(".", 1)[0]
+    still = any(k.rsplit("::", 1)[1].split(".", 1)[0] == storage for k in after if "federation:storage" in k)
+    return type_chain.startswith("federation:storage:Storage") and not (still and "." not in resource)
+
+
+@given(st.data())
+def test_removing_removes_exactly_its_own_resources(data: st.DataObject) -> None:
+    config = data.draw(strategies.configs())
+    edited, removed = data.draw(strategies.removals(config))
+    kind, name = removed.split(":", 1)
+    before, after = model(config), model(edited)
+    assert after.keys() <= before.keys(), f"removing {removed} added {after.keys() - before.keys()}"
+    changed = [key for key in after if before[key] != after[key]]
+    assert not changed, f"removing {removed} changed {changed}"
+    gone = before.keys() - after.keys()
+    assert {k for k in before if owned(k, kind, name)} <= gone
+    strays = [k for k in gone if not owned(k, kind, name) and not grant_of_unused_storage(k, after)]
+    assert not strays, f"removing {removed} also removed {strays}"
+
+
+@given(strategies.configs(), st.randoms(use_true_random=False))
+def test_reordering_changes_nothing(config: dict[str, Any], shuffle: random.Random) -> None:
+    assert model(strategies.reordered(config, shuffle)) == model(config)
+
+
+@given(st.data())
+def test_renaming_a_share_replaces_only_that_share(data: st.DataObject) -> None:
+    config = data.draw(strategies.configs(min_shares=1))
+    old = data.draw(st.sampled_from(sorted(config["federation:shares"])))
+    new = data.draw(strategies.fresh(set(config["federation:shares"]), strategies.share_names))
+    edited = json.loads(json.dumps(config))
+    edited["federation:shares"][new] = edited["federation:shares"].pop(old)
+    before, after = model(config), model(edited)
+    assert set(before.keys() - after.keys()) == {k for k in before if owned(k, "share", old)}
+    assert set(after.keys() - before.keys()) == {k for k in after if owned(k, "share", new)}
+    assert all(before[k] == after[k] for k in before.keys() & after.keys())
+
+
+@given(st.data())
+def test_a_broken_rule_is_refused_at_its_key(data: st.DataObject) -> None:
+    config = data.draw(strategies.configs())
+    edited, path = data.draw(strategies.invalid_edits(config))
+    with pytest.raises(config_module.ConfigError) as raised:
+        model(edited)
+    assert any(problem.split(": ", 1)[0].startswith(path) for problem in raised.value.problems), (
+        path,
+        raised.value.problems,
+    )

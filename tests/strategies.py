@@ -4,12 +4,14 @@ Configs are in stack-file form (`federation:*` keys, plain values), as users wri
 """
 
 import copy
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
 
 LOCATIONS = ("westeurope", "northeurope", "eastus2")
+SENDERS = ("acme/federation/coordinator", "acme/federation/silo-b")
 CET = timezone(timedelta(hours=1))
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
@@ -109,11 +111,15 @@ def share(draw: st.DrawFn, storage: dict[str, Any], participants: dict[str, Any]
 
 @st.composite
 def subscription(draw: st.DrawFn, storage: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        "invitationId": draw(guids),
-        "sourceLocation": draw(st.sampled_from(LOCATIONS)),
-        "datasets": draw(st.dictionaries(guids, location(storage), min_size=1, max_size=3)),
-    }
+    """A received share: by invitation id and dataSetIds, or `from` a sender stack by names."""
+    found: dict[str, Any] = {"sourceLocation": draw(st.sampled_from(LOCATIONS))}
+    if draw(st.booleans()):
+        found["invitationId"] = draw(guids)
+        found["datasets"] = draw(st.dictionaries(guids, location(storage), min_size=1, max_size=3))
+    else:
+        stack = draw(st.sampled_from(SENDERS))
+        found["from"] = {"stack": stack, "share": draw(share_names), "participant": draw(keys)}
+        found["datasets"] = draw(st.dictionaries(keys, location(storage), min_size=1, max_size=3))
     if draw(st.booleans()):
         found["schedule"] = draw(schedule(with_mode=True))
     if draw(st.booleans()):
@@ -294,3 +300,19 @@ def invalid_edits(draw: st.DrawFn, config: dict[str, Any]) -> tuple[dict[str, An
         return edited, f"federation:storage.{key}.name"
     shares.setdefault("probe", {"datasets": {}})["datasets"]["probe"] = {"storage": key, "container": "undeclared-box"}
     return edited, "federation:shares.probe.datasets.probe.container"
+
+
+def sender_outputs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the sender stacks named by `from` would export: an invitation for each
+    subscribing participant and an id for each dataset it maps."""
+    outputs: dict[str, dict[str, Any]] = {stack: {"shares": {}} for stack in SENDERS}
+    for name, entry in config.get("federation:subscriptions", {}).items():
+        source = entry.get("from")
+        if source:
+            share = outputs[source["stack"]]["shares"].setdefault(
+                source["share"], {"id": f"/shares/{source['share']}", "datasets": {}, "invitations": {}}
+            )
+            share["invitations"][source["participant"]] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/invitation"))
+            for key in entry["datasets"]:
+                share["datasets"][key] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source['share']}/{key}"))
+    return outputs

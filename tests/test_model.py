@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic.alias_generators import to_camel
 
+from federation import config as config_module
 from federation import offline
 from federation.graph import Graph
 from tests import api_contract, strategies
@@ -25,7 +27,7 @@ def stack_file_config(path: Path) -> dict[str, Any]:
 
 def assert_registered_as_modelled(config: dict[str, Any], stack: str) -> None:
     graph = build(config, stack)
-    result = offline.run(offline.config_values(config), stack)
+    result = offline.run(offline.config_values(config), stack, stacks=strategies.sender_outputs(config))
     assert result.error is None, str(result.error)
     registered = {r.urn: r for r in result.resources}
     assert set(registered) == {urn(key, stack) for key in graph.nodes}
@@ -52,6 +54,16 @@ def test_committed_stack_is_registered_exactly_as_modelled(path: Path) -> None:
 @given(strategies.configs())
 def test_generated_config_is_registered_exactly_as_modelled(config: dict[str, Any]) -> None:
     assert_registered_as_modelled(config, "test")
+
+
+@settings(max_examples=10)
+@given(st.data())
+def test_a_config_breaking_one_rule_registers_nothing(data: st.DataObject) -> None:
+    edited, path = data.draw(strategies.invalid_edits(data.draw(strategies.configs())))
+    result = offline.run(offline.config_values(edited), "test")
+    assert isinstance(result.error, config_module.ConfigError)
+    assert any(p.startswith(path) for p in result.error.problems), (path, result.error.problems)
+    assert result.resources == ()
 
 
 def camel(inputs: dict[str, Any]) -> dict[str, Any]:

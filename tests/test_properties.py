@@ -84,13 +84,17 @@ def owned(key: str, kind: str, name: str) -> bool:
     return in_group and (resource == name or resource.startswith(f"{name}."))
 
 
-def grant_of_unused_storage(key: str, after: dict[str, Any]) -> bool:
-    """A storage grant, its wait, or an existing account's group: gone with the last dataset
-    or mapping that needed them."""
+def no_longer_needed(key: str, after: dict[str, Any]) -> bool:
+    """Shared by several entries and gone with the last that used it: a storage grant and
+    its wait, an existing account's now empty group, or a stack reference (a read)."""
     type_chain, resource = key.rsplit("::", 1)
-    storage = resource.split(".", 1)[0]
-    still = any(k.rsplit("::", 1)[1].split(".", 1)[0] == storage for k in after if "federation:storage" in k)
-    return type_chain.startswith("federation:storage:Storage") and not (still and "." not in resource)
+    if type_chain in ("pulumi:pulumi:StackReference",):
+        return True
+    group = "federation:storage:Storage"
+    if type_chain in (f"{group}$azure-native:authorization:RoleAssignment", f"{group}$time:index/sleep:Sleep"):
+        return not any(key in entry["dependsOn"] for entry in after.values())
+    children = (k.rsplit("::", 1)[1] for k in after if k.startswith(f"{group}$"))
+    return type_chain == group and not any(c == resource or c.startswith(f"{resource}.") for c in children)
 
 
 @given(st.data())
@@ -104,7 +108,7 @@ def test_removing_removes_exactly_its_own_resources(data: st.DataObject) -> None
     assert not changed, f"removing {removed} changed {changed}"
     gone = before.keys() - after.keys()
     assert {k for k in before if owned(k, kind, name)} <= gone
-    strays = [k for k in gone if not owned(k, kind, name) and not grant_of_unused_storage(k, after)]
+    strays = [k for k in gone if not owned(k, kind, name) and not no_longer_needed(k, after)]
     assert not strays, f"removing {removed} also removed {strays}"
 
 

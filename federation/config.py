@@ -9,7 +9,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pulumi
 from pydantic import (
@@ -70,9 +71,7 @@ Path = Annotated[str, _named(naming.PATH)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, strict=False
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
 @dataclass(frozen=True)
@@ -452,6 +451,8 @@ def parse(values: Mapping[str, str], stack: str) -> Config:
 
 def load() -> Config:
     """Read and validate this stack's config from the Pulumi runtime."""
+    # Every key, to catch typos: the engine passes config in the environment, tests and
+    # the offline runner with set_all_config.
     keys = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     values = {key: pulumi.runtime.get_config(key) for key in keys}
     return parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack())
@@ -496,8 +497,6 @@ def _suggest(loc: list[Any]) -> str:
 
 def _keys_at(loc: list[Any]) -> list[str]:
     """The keys the model accepts at a location, following fields, maps and optionals."""
-    from typing import get_args, get_origin
-
     shape: Any = Config
     for part in loc:
         shape = _unwrap(shape)
@@ -517,7 +516,6 @@ def _keys_at(loc: list[Any]) -> list[str]:
 
 
 def _unwrap(shape: Any) -> Any:
-    from typing import get_args
-
+    """`X | None` -> X; anything else as it is."""
     args = [a for a in get_args(shape) if a is not type(None)]
-    return _unwrap(args[0]) if len(args) == 1 and not isinstance(shape, type) and get_args(shape) else shape
+    return args[0] if get_origin(shape) in (Union, UnionType) and len(args) == 1 else shape

@@ -5,6 +5,7 @@ Replacement is predicted from what Azure cannot update in place: a resource's Az
 the parents in its resource id, and properties fixed at creation.
 """
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Diff:
 
 
 def compare(base: Run, head: Run) -> Diff:
+    base, head = _managed(base), _managed(head)
     old = base.by_urn()
     new_urns = {r.urn for r in head.resources}
     gone = {_alias_key(r): r for r in base.resources if r.urn not in new_urns and _alias_key(r)}
@@ -61,6 +63,11 @@ def compare(base: Run, head: Run) -> Diff:
         _change(r) for r in plan.ordered(base) if r.urn not in new_urns and (not _alias_key(r) or r.urn in matched)
     ]
     return Diff(create, update, replace, delete, unchanged)
+
+
+def _managed(run: Run) -> Run:
+    """Without reads: a stack reference is read, never created, updated or deleted."""
+    return dataclasses.replace(run, resources=tuple(r for r in run.resources if not r.read))
 
 
 def _alias_key(resource: Registration) -> tuple[str | None, str, str] | None:

@@ -93,24 +93,27 @@ def render_text(run: Run, stack: str) -> str:
     for resource, depth in walk(run):
         inputs = " ".join(f"{k}={_scalar(v)}" for k, v in key_inputs(resource).items())
         flag = " [protect]" if resource.protect else ""
-        lines.append(f" +  {'   ' * (depth + 1)}{resource.type} {resource.name}{flag}")
+        sign = ">" if resource.read else "+"
+        lines.append(f" {sign}  {'   ' * (depth + 1)}{resource.type} {resource.name}{flag}")
         if inputs:
             lines.append(f"    {'   ' * (depth + 2)}{inputs}")
-    lines += ["", f"Resources: + {len(run.resources)} to create"]
+    reads = sum(r.read for r in run.resources)
+    lines += ["", f"Resources: + {len(run.resources) - reads} to create" + (f", > {reads} to read" if reads else "")]
     lines += [f"    {n:>4}  {t}" for t, n in sorted(counts(run).items())]
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(run: Run, stack: str) -> str:
     lines = [
-        f"**Plan for `{stack}`**: {len(run.resources)} resources to create (offline, under mocks)",
+        f"**Plan for `{stack}`**: {sum(not r.read for r in run.resources)} resources to create (offline, under mocks)",
         "",
         "| | Type | Name | Key inputs |",
         "| --- | --- | --- | --- |",
     ]
     for resource, depth in walk(run):
         inputs = ", ".join(f"`{k}={_scalar(v)}`" for k, v in key_inputs(resource).items())
-        lines.append(f"| + | `{resource.type}` | {'&nbsp;&nbsp;' * depth}`{resource.name}` | {inputs} |")
+        sign = ">" if resource.read else "+"
+        lines.append(f"| {sign} | `{resource.type}` | {'&nbsp;&nbsp;' * depth}`{resource.name}` | {inputs} |")
     lines += ["", "| Type | Count |", "| --- | --- |"]
     lines += [f"| `{t}` | {n} |" for t, n in sorted(counts(run).items())]
     return "\n".join(lines) + "\n"

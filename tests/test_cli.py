@@ -238,3 +238,23 @@ def test_diff_reads_rev_path_from_git(
     code, _, err = main(capsys, "diff", "nosuchrev:Pulumi.test.yaml", "Pulumi.test.yaml")
     assert code == 1
     assert err.startswith("error: cannot read nosuchrev:Pulumi.test.yaml from git")
+
+
+def test_stack_references_are_read_not_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = base()
+    config["federation:subscriptions"] = {
+        "updates": {
+            "from": {"stack": "silo-a", "share": "model_updates", "participant": "coordinator"},
+            "sourceLocation": "northeurope",
+            "datasets": {"update": {"storage": "models", "container": "eval"}},
+        }
+    }
+    stack = write(tmp_path / "Pulumi.test.yaml", config)
+    code, out, _ = main(capsys, "plan", "--config", str(stack))
+    assert code == 0
+    assert " >     pulumi:pulumi:StackReference silo-a" in out
+    assert "to create, > 1 to read" in out
+    del config["federation:subscriptions"]
+    code, out, _ = main(capsys, "diff", str(stack), str(write(tmp_path / "h.yaml", config)), "--format", "json")
+    assert "StackReference" not in out
+    assert {c["name"] for c in json.loads(out)["delete"]} == {"updates", "updates.update", "models.blob-contributor"}

@@ -5,8 +5,8 @@ the same storage properties; only the type token's suffix and the parent differ.
 """
 
 from federation.config import Location
-from federation.graph import Value
-from federation.storage import Target
+from federation.graph import ALL, Node, Value
+from federation.storage import Role, Target
 
 
 def kind(location: Location, hns: bool) -> tuple[str, str]:
@@ -33,3 +33,20 @@ def inputs(location: Location, target: Target) -> dict[str, Value]:
     if location.file is not None:
         found["file_path"] = location.file
     return found
+
+
+def node(name: str, fields: dict[str, Value], location: Location, target: Target, role: Role, parent: Node) -> Node:
+    """A dataset (`role` to read) or a dataset mapping (to write) at `location`: its
+    type from the location's form, waiting for the grant and container it needs, and
+    replaced, the old one first, on any change (Azure updates neither in place)."""
+    stem, _ = kind(location, target.hns)
+    mapping = "data_set_mapping_name" in fields
+    return Node(
+        f"azure-native:datashare:{stem}{'Mapping' if mapping else ''}",
+        name,
+        fields | inputs(location, target),
+        parent=parent,
+        depends_on=target.prerequisites(role, location.container),
+        replace_on_changes=ALL,
+        delete_before_replace=True,
+    )

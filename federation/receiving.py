@@ -39,21 +39,10 @@ def add(
     within = parent | {"share_subscription_name": resource.ref("name")}
     mapping_ids = {}
     for key, location in sorted(subscription.datasets.items()):
+        fields = within | {"data_set_mapping_name": key, "data_set_id": dataset_id(key)}
         target = targets[location.storage]
-        mapping = graph.add(
-            Node(
-                f"azure-native:datashare:{datasets.kind(location, target.hns)[0]}Mapping",
-                f"{name}.{key}",
-                within
-                | {"data_set_mapping_name": key, "data_set_id": dataset_id(key)}
-                | datasets.inputs(location, target),
-                parent=component,
-                depends_on=target.prerequisites(BLOB_DATA_CONTRIBUTOR, location.container),
-                replace_on_changes=ALL,
-                delete_before_replace=True,
-            )
-        )
-        mapping_ids[key] = mapping.ref("id")
+        mapping = datasets.node(f"{name}.{key}", fields, location, target, BLOB_DATA_CONTRIBUTOR, component)
+        mapping_ids[key] = graph.add(mapping).ref("id")
     if subscription.schedule is not None:
         schedule = subscription.schedule
         graph.add(

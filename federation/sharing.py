@@ -30,19 +30,11 @@ def add(
     within = parent | {"share_name": resource.ref("name")}
     dataset_ids = {}
     for key, location in sorted(share.datasets.items()):
-        target = targets[location.storage]
-        dataset = graph.add(
-            Node(
-                f"azure-native:datashare:{datasets.kind(location, target.hns)[0]}",
-                f"{name}.{key}",
-                within | {"data_set_name": key} | datasets.inputs(location, target),
-                parent=component,
-                depends_on=target.prerequisites(BLOB_DATA_READER, location.container),
-                replace_on_changes=ALL,
-                delete_before_replace=True,
-            )
+        fields = within | {"data_set_name": key}
+        dataset = datasets.node(
+            f"{name}.{key}", fields, location, targets[location.storage], BLOB_DATA_READER, component
         )
-        dataset_ids[key] = dataset.ref("data_set_id")
+        dataset_ids[key] = graph.add(dataset).ref("data_set_id")
     if share.schedule is not None:
         graph.add(
             Node(

@@ -36,6 +36,38 @@ _BASE: dict[str, Any] = {
 }
 
 
+# Location forms on blob storage (models) and ADLS Gen2 (lake, hns): (storage key,
+# location, type stem, the properties Data Share gets for it).
+KINDS: list[tuple[str, dict[str, str], str, dict[str, str]]] = [
+    ("models", {"container": "eval"}, "BlobContainer", {"kind": "Container", "containerName": "eval"}),
+    (
+        "models",
+        {"container": "eval", "folder": "a/b"},
+        "BlobFolder",
+        {"kind": "BlobFolder", "containerName": "eval", "prefix": "a/b"},
+    ),
+    (
+        "models",
+        {"container": "eval", "file": "a/b.csv"},
+        "Blob",
+        {"kind": "Blob", "containerName": "eval", "filePath": "a/b.csv"},
+    ),
+    ("lake", {"container": "inbox"}, "ADLSGen2FileSystem", {"kind": "AdlsGen2FileSystem", "fileSystem": "inbox"}),
+    (
+        "lake",
+        {"container": "inbox", "folder": "x"},
+        "ADLSGen2Folder",
+        {"kind": "AdlsGen2Folder", "fileSystem": "inbox", "folderPath": "x"},
+    ),
+    (
+        "lake",
+        {"container": "inbox", "file": "x/y.parquet"},
+        "ADLSGen2File",
+        {"kind": "AdlsGen2File", "fileSystem": "inbox", "filePath": "x/y.parquet"},
+    ),
+]
+
+
 def base() -> dict[str, Any]:
     """A fresh copy of the small valid config, in stack-file form, for a test to edit."""
     return copy.deepcopy(_BASE)

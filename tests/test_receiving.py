@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from federation import exports, offline
-from tests.support import LAKE_ID, PROJECT, SUB, base, run, run_ok, state
+from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, run, run_ok, state
 
 DS = "azure-native:datashare"
 CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
@@ -93,53 +93,13 @@ def test_mappings_carry_the_source_dataset_and_the_target(result: offline.Run) -
         assert mapping.delete_before_replace
 
 
-@pytest.mark.parametrize(
-    ("storage", "location", "type_", "properties"),
-    [
-        (
-            "models",
-            {"container": "eval"},
-            "BlobContainerDataSetMapping",
-            {"kind": "Container", "containerName": "eval"},
-        ),
-        (
-            "models",
-            {"container": "eval", "folder": "in"},
-            "BlobFolderDataSetMapping",
-            {"kind": "BlobFolder", "containerName": "eval", "prefix": "in"},
-        ),
-        (
-            "models",
-            {"container": "eval", "file": "in/a.csv"},
-            "BlobDataSetMapping",
-            {"kind": "Blob", "containerName": "eval", "filePath": "in/a.csv"},
-        ),
-        (
-            "lake",
-            {"container": "inbox"},
-            "ADLSGen2FileSystemDataSetMapping",
-            {"kind": "AdlsGen2FileSystem", "fileSystem": "inbox"},
-        ),
-        (
-            "lake",
-            {"container": "inbox", "folder": "x"},
-            "ADLSGen2FolderDataSetMapping",
-            {"kind": "AdlsGen2Folder", "fileSystem": "inbox", "folderPath": "x"},
-        ),
-        (
-            "lake",
-            {"container": "inbox", "file": "x/y.parquet"},
-            "ADLSGen2FileDataSetMapping",
-            {"kind": "AdlsGen2File", "fileSystem": "inbox", "filePath": "x/y.parquet"},
-        ),
-    ],
-)
+@pytest.mark.parametrize(("storage", "location", "type_", "properties"), KINDS, ids=[k[2] for k in KINDS])
 def test_mapping_kind_follows_target_form_and_hns(
     storage: str, location: dict[str, str], type_: str, properties: dict[str, str]
 ) -> None:
     result = run_ok(receiving(datasets={CHECKPOINTS: {"storage": storage, **location}}))
     [mapping] = [r for r in result.resources if r.type.endswith("Mapping")]
-    assert mapping.type == f"{DS}:{type_}"
+    assert mapping.type == f"{DS}:{type_}DataSetMapping"
     assert {k: mapping.inputs[k] for k in properties} == properties
     assert set(mapping.inputs) - set(properties) == {
         "accountName",

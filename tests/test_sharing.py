@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from federation import exports, offline
-from tests.support import LAKE_ID, OBJECT, SUB, TENANT, base, run_ok
+from tests.support import KINDS, LAKE_ID, OBJECT, SUB, TENANT, base, run_ok
 
 DS = "azure-native:datashare"
 READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
@@ -107,42 +107,7 @@ def test_no_grant_where_no_share_reads(result: offline.Run) -> None:
     assert not any(r.name == "lake" for r in result.resources)
 
 
-@pytest.mark.parametrize(
-    ("storage", "location", "type_", "properties"),
-    [
-        ("models", {"container": "eval"}, "BlobContainerDataSet", {"kind": "Container", "containerName": "eval"}),
-        (
-            "models",
-            {"container": "eval", "folder": "a/b"},
-            "BlobFolderDataSet",
-            {"kind": "BlobFolder", "containerName": "eval", "prefix": "a/b"},
-        ),
-        (
-            "models",
-            {"container": "eval", "file": "a/b.csv"},
-            "BlobDataSet",
-            {"kind": "Blob", "containerName": "eval", "filePath": "a/b.csv"},
-        ),
-        (
-            "lake",
-            {"container": "raw"},
-            "ADLSGen2FileSystemDataSet",
-            {"kind": "AdlsGen2FileSystem", "fileSystem": "raw"},
-        ),
-        (
-            "lake",
-            {"container": "raw", "folder": "x"},
-            "ADLSGen2FolderDataSet",
-            {"kind": "AdlsGen2Folder", "fileSystem": "raw", "folderPath": "x"},
-        ),
-        (
-            "lake",
-            {"container": "raw", "file": "x/y.parquet"},
-            "ADLSGen2FileDataSet",
-            {"kind": "AdlsGen2File", "fileSystem": "raw", "filePath": "x/y.parquet"},
-        ),
-    ],
-)
+@pytest.mark.parametrize(("storage", "location", "type_", "properties"), KINDS, ids=[k[2] for k in KINDS])
 def test_dataset_kind_follows_location_form_and_hns(
     storage: str, location: dict[str, str], type_: str, properties: dict[str, str]
 ) -> None:
@@ -150,7 +115,7 @@ def test_dataset_kind_follows_location_form_and_hns(
     config["federation:shares"]["global_model"]["datasets"] = {"probe": {"storage": storage, **location}}
     result = run_ok(config)
     [dataset] = [r for r in result.resources if r.type.endswith("DataSet")]
-    assert dataset.type == f"{DS}:{type_}"
+    assert dataset.type == f"{DS}:{type_}DataSet"
     where = (
         {"storageAccountName": "stmodels", "resourceGroup": "rg-fl-test", "subscriptionId": offline.SUBSCRIPTION_ID}
         if storage == "models"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from federation import diff, offline, plan
 
 EXIT_INVALID_CONFIG = 2
@@ -60,14 +62,19 @@ def _read(spec: str) -> offline.StackFile:
     """A stack file from disk, or `REV:PATH` from git (`origin/main:Pulumi.prod.yaml`)."""
     path = Path(spec)
     if path.is_file():
-        return offline.read_stack_file(path)
-    rev, colon, name = spec.partition(":")
-    if not colon:
-        raise UsageError(f"no stack file {spec}")
-    shown = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, text=True, check=False)
-    if shown.returncode != 0:
-        raise UsageError(f"cannot read {spec} from git: {shown.stderr.strip()}")
-    return offline.read_stack_file(Path(name), shown.stdout)
+        text = path.read_text()
+    else:
+        rev, colon, name = spec.partition(":")
+        if not colon:
+            raise UsageError(f"no stack file {spec}")
+        shown = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, text=True, check=False)
+        if shown.returncode != 0:
+            raise UsageError(f"cannot read {spec} from git: {shown.stderr.strip()}")
+        path, text = Path(name), shown.stdout
+    try:
+        return offline.read_stack_file(path, text)
+    except yaml.YAMLError as error:
+        raise UsageError(f"{spec} is not valid YAML: {error}") from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -35,14 +35,15 @@ def inputs(location: Location, target: Target) -> dict[str, Value]:
     return found
 
 
-def node(name: str, fields: dict[str, Value], location: Location, target: Target, role: Role, parent: Node) -> Node:
-    """A dataset (`role` to read) or a dataset mapping (to write) at `location`: its
-    type from the location's form, waiting for the grant and container it needs, and
-    replaced, the old one first, on any change (Azure updates neither in place)."""
+def node(
+    suffix: str, name: str, fields: dict[str, Value], location: Location, target: Target, role: Role, parent: Node
+) -> Node:
+    """A dataset (suffix "", `role` to read) or a dataset mapping (suffix "Mapping", to
+    write) at `location`: its type from the location's form, waiting for the grant and
+    container it needs, replaced old one first on any change (Azure updates neither)."""
     stem, _ = kind(location, target.hns)
-    mapping = "data_set_mapping_name" in fields
     return Node(
-        f"azure-native:datashare:{stem}{'Mapping' if mapping else ''}",
+        f"azure-native:datashare:{stem}{suffix}",
         name,
         fields | inputs(location, target),
         parent=parent,

@@ -53,6 +53,7 @@ def deploy(graph: Graph) -> None:
             protect=node.protect,
             replace_on_changes=list(node.replace_on_changes) or None,
             delete_before_replace=node.delete_before_replace or None,
+            aliases=[f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{key}" for key in node.aliases] or None,
         )
         if node.type == STACK_REFERENCE:
             registrar.registered[node.key] = pulumi.StackReference(node.name, node.inputs["name"], opts)

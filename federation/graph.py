@@ -64,6 +64,9 @@ class Node:
     # name can be created.
     delete_before_replace: bool = False
     component: bool = False
+    # Former URN keys (type chain and name) of a resource moved or renamed after it was
+    # deployed: Pulumi then keeps it instead of replacing it.
+    aliases: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

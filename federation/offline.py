@@ -49,6 +49,7 @@ class Registration:
     id: str | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict)
     read: bool = False  # read from elsewhere (a stack reference), not created
+    aliases: tuple[str, ...] = ()  # former URNs this resource answers to
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,7 @@ class Recorder(mocks.MockMonitor):
                 id=id_ or None,
                 outputs=self.resources[urn].state,
                 read=read,
+                aliases=tuple(a.urn for a in getattr(request, "aliases", ()) if a.urn),
             )
         )
 

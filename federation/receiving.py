@@ -41,7 +41,7 @@ def add(
     for key, location in sorted(subscription.datasets.items()):
         fields = within | {"data_set_mapping_name": key, "data_set_id": dataset_id(key)}
         target = targets[location.storage]
-        mapping = datasets.node(f"{name}.{key}", fields, location, target, BLOB_DATA_CONTRIBUTOR, component)
+        mapping = datasets.node("Mapping", f"{name}.{key}", fields, location, target, BLOB_DATA_CONTRIBUTOR, component)
         mapping_ids[key] = graph.add(mapping).ref("id")
     if subscription.schedule is not None:
         schedule = subscription.schedule

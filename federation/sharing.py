@@ -32,7 +32,7 @@ def add(
     for key, location in sorted(share.datasets.items()):
         fields = within | {"data_set_name": key}
         dataset = datasets.node(
-            f"{name}.{key}", fields, location, targets[location.storage], BLOB_DATA_READER, component
+            "", f"{name}.{key}", fields, location, targets[location.storage], BLOB_DATA_READER, component
         )
         dataset_ids[key] = graph.add(dataset).ref("data_set_id")
     if share.schedule is not None:

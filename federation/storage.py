@@ -105,6 +105,8 @@ def _grant(graph: Graph, key: str, role: Role, target: Target, account: Node, co
             name,
             {"create_duration": GRANT_PROPAGATION, "triggers": {"roleAssignment": assignment.ref("id")}},
             parent=component,
+            # As the time provider does: a new grant is waited for anew.
+            replace_on_changes=("triggers",),
         )
     )
     return assignment, wait

@@ -258,3 +258,14 @@ def test_stack_references_are_read_not_created(capsys: pytest.CaptureFixture[str
     code, out, _ = main(capsys, "diff", str(stack), str(write(tmp_path / "h.yaml", config)), "--format", "json")
     assert "StackReference" not in out
     assert {c["name"] for c in json.loads(out)["delete"]} == {"updates", "updates.update", "models.blob-contributor"}
+
+
+def test_unreadable_stack_file_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config:\n  federation:shares: {oops\n")
+    code, out, err = main(capsys, "plan", "--config", str(broken))
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"error: {broken} is not valid YAML")
+    code, _, err = main(capsys, "diff", str(tmp_path / "missing.yaml"), str(broken))
+    assert (code, err) == (1, f"error: no stack file {tmp_path / 'missing.yaml'}\n")

@@ -1,18 +1,56 @@
 """Deployed resources keep their URNs and resource ids: see tests/snapshots/__init__.py."""
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from federation import offline
 from tests import snapshots
+from tests.support import base
 
 
 @pytest.mark.parametrize("stack_file", snapshots.stack_files(), ids=lambda p: p.name)
 def test_urns_and_ids_match_the_snapshot(stack_file: Path) -> None:
-    expected = json.loads(snapshots.path_for(stack_file).read_text())
-    actual = snapshots.take(stack_file)
-    assert sorted(expected.keys() - actual.keys()) == [], "resources would be deleted or replaced (URN changed)"
-    assert sorted(actual.keys() - expected.keys()) == [], "new resources: update the snapshot on purpose"
-    changed = {urn: (expected[urn], actual[urn]) for urn in expected if expected[urn] != actual[urn]}
-    assert changed == {}, "resource ids would change: Pulumi would replace these"
+    snapshot = json.loads(snapshots.path_for(stack_file).read_text())
+    assert snapshots.differences(snapshot, offline.run_stack_file(stack_file)) == []
+
+
+def renamed_group_program(tmp_path: Path, alias: bool) -> Path:
+    """A program that registers the resource group under a new logical name."""
+    program = tmp_path / "__main__.py"
+    aliases = '("azure-native:resources:ResourceGroup::resource-group",)' if alias else "()"
+    program.write_text(
+        textwrap.dedent(f"""
+        from federation import config, deploy, stack
+        from federation.graph import Graph, Node
+
+        group = stack.build(config.load()).nodes["azure-native:resources:ResourceGroup::resource-group"]
+        graph = Graph()
+        graph.add(Node(group.type, "group", group.inputs, aliases={aliases}))
+        deploy.deploy(graph)
+        """)
+    )
+    return program
+
+
+@pytest.mark.parametrize("alias", [True, False])
+def test_a_renamed_resource_is_kept_only_with_an_alias(tmp_path: Path, alias: bool) -> None:
+    config = offline.config_values(base())
+    before = offline.run(config, "test")
+    snapshot = {
+        urn: identity for urn, identity in snapshots.identities(before).items() if urn.endswith("::resource-group")
+    }
+    after = offline.run(config, "test", program=renamed_group_program(tmp_path, alias))
+    assert after.error is None, str(after.error)
+    [group] = after.resources
+    assert group.urn == "urn:pulumi:test::federation::azure-native:resources:ResourceGroup::group"
+    if alias:
+        assert group.aliases == tuple(snapshot)
+        assert snapshots.differences(snapshot, after) == []
+    else:
+        assert snapshots.differences(snapshot, after) == [
+            f"deleted or replaced (no resource has this URN or an alias to it): {next(iter(snapshot))}",
+            f"new, not in the snapshot (update it on purpose): {group.urn}",
+        ]

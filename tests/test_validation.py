@@ -331,6 +331,16 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "did you mean 'sourceLocation'",
     ),
     (
+        "dataset name with from",
+        subscription(
+            invitationId=None,
+            datasets={"check points": {"storage": "models", "container": "eval"}},
+            **{"from": {"stack": "org/federation/coordinator", "share": "global_model", "participant": "h-a"}},
+        ),
+        "federation:subscriptions.global_model.datasets",
+        "keys must be the sender's dataset names",
+    ),
+    (
         "from stack name",
         subscription(invitationId=None, **{"from": {"stack": "a b", "share": "global_model", "participant": "h-a"}}),
         "federation:subscriptions.global_model.from.stack",

@@ -19,11 +19,35 @@ HERE = Path(__file__).resolve().parent
 
 def take(stack_file: Path) -> dict[str, Any]:
     """Per URN: the type, and the inputs that make up the resource's id."""
-    run = offline.run_stack_file(stack_file)
-    return {
-        r.urn: {"type": r.type} | {k: r.inputs[k] for k in sorted(offline.id_inputs(r.type)) if k in r.inputs}
-        for r in sorted(run.resources, key=lambda r: r.urn)
-    }
+    return identities(offline.run_stack_file(stack_file))
+
+
+def identities(run: offline.Run) -> dict[str, Any]:
+    return {r.urn: _identity(r) for r in sorted(run.resources, key=lambda r: r.urn)}
+
+
+def _identity(resource: offline.Registration) -> dict[str, Any]:
+    inputs = resource.inputs
+    return {"type": resource.type} | {k: inputs[k] for k in sorted(offline.id_inputs(resource.type)) if k in inputs}
+
+
+def differences(snapshot: dict[str, Any], run: offline.Run) -> list[str]:
+    """What a deployment holding `snapshot` would lose or gain if this run were deployed.
+
+    A resource missing under its URN is kept if a resource of the run has that URN as an
+    alias; either way, its id inputs must not change."""
+    now = {r.urn: r for r in run.resources}
+    moved = {alias: r for r in run.resources for alias in r.aliases}
+    found = []
+    for urn, identity in snapshot.items():
+        resource = now.get(urn) or moved.get(urn)
+        if resource is None:
+            found.append(f"deleted or replaced (no resource has this URN or an alias to it): {urn}")
+        elif _identity(resource) != identity:
+            found.append(f"replaced (resource id changes: {identity} -> {_identity(resource)}): {urn}")
+    claimed = set(snapshot) | {r.urn for alias, r in moved.items() if alias in snapshot}
+    found += [f"new, not in the snapshot (update it on purpose): {urn}" for urn in sorted(now.keys() - claimed)]
+    return found
 
 
 def path_for(stack_file: Path) -> Path:

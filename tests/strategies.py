@@ -219,6 +219,44 @@ def removals(draw: st.DrawFn, config: dict[str, Any]) -> tuple[dict[str, Any], s
     return edited, f"{kind}:{key}"
 
 
+@st.composite
+def renames(draw: st.DrawFn, config: dict[str, Any]) -> tuple[dict[str, Any], str, str, str]:
+    """Rename one participant (in its lists too), share, dataset, storage entry (in its
+    references too) or subscription; returns (edited, kind, old name, new name), names
+    as the resources are named ("share.dataset" for a dataset)."""
+    edited = copy.deepcopy(config)
+    shares, storage = edited["federation:shares"], edited["federation:storage"]
+    sections = {
+        "participant": edited["federation:participants"],
+        "share": shares,
+        "storage": storage,
+        "subscription": edited["federation:subscriptions"],
+    }
+    choices = [(kind, key) for kind, section in sections.items() for key in section]
+    choices += [("dataset", f"{s}.{d}") for s in shares for d in shares[s]["datasets"]]
+    if not choices:
+        return edited, "nothing", "", ""
+    kind, old = draw(st.sampled_from(sorted(choices)))
+    if kind == "dataset":
+        share, dataset = old.split(".", 1)
+        datasets = shares[share]["datasets"]
+        new = draw(fresh(set(datasets), keys))
+        datasets[new] = datasets.pop(dataset)
+        return edited, kind, old, f"{share}.{new}"
+    section = sections[kind]
+    new = draw(fresh(set(section), share_names if kind in ("share", "subscription") else keys))
+    section[new] = section.pop(old)
+    if kind == "participant":
+        for entry in shares.values():
+            if "participants" in entry:
+                entry["participants"] = [new if p == old else p for p in entry["participants"]]
+    if kind == "storage":
+        for entry in (*shares.values(), *edited["federation:subscriptions"].values()):
+            for location in entry["datasets"].values():
+                location["storage"] = new if location["storage"] == old else location["storage"]
+    return edited, kind, old, new
+
+
 def reordered(value: Any, random: Any) -> Any:
     """Every map and list of a config, shuffled."""
     if isinstance(value, dict):

@@ -117,7 +117,10 @@ for key, entry in sorted(stores.items()):
             opts=child,
         )
         wait = pulumiverse_time.Sleep(
-            f"{key}.{role}", create_duration="120s", triggers={"roleAssignment": grant.id}, opts=child
+            f"{key}.{role}",
+            create_duration="120s",
+            triggers={"roleAssignment": grant.id},
+            opts=pulumi.ResourceOptions(parent=component, replace_on_changes=["triggers"]),
         )
         waits[key, role] = [grant, wait]
     component.register_outputs({"id": scope})

@@ -18,7 +18,7 @@ def kind(location: Location, hns: bool) -> tuple[str, str]:
     return ("ADLSGen2FileSystemDataSet", "AdlsGen2FileSystem") if hns else ("BlobContainerDataSet", "Container")
 
 
-def inputs(location: Location, target: Target) -> dict[str, Value]:
+def _inputs(location: Location, target: Target) -> dict[str, Value]:
     """The storage-side inputs of a dataset or mapping of this location."""
     container, folder = ("file_system", "folder_path") if target.hns else ("container_name", "prefix")
     found: dict[str, Value] = {
@@ -45,7 +45,7 @@ def node(
     return Node(
         f"azure-native:datashare:{stem}{suffix}",
         name,
-        fields | inputs(location, target),
+        fields | _inputs(location, target),
         parent=parent,
         depends_on=target.prerequisites(role, location.container),
         replace_on_changes=ALL,

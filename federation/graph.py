@@ -90,9 +90,12 @@ class Graph:
     component_outputs: dict[str, Mapping[str, Value]] = field(default_factory=dict)
 
     def add(self, node: Node) -> Node:
+        """Add a node after everything it needs: `deploy` registers in this order."""
         if node.key in self.nodes:
             raise ValueError(f"two resources would share the URN of {node.key}")
-        missing = [n.key for n in (node.parent, *node.depends_on) if n is not None and n.key not in self.nodes]
+        needed = [n.key for n in (node.parent, *node.depends_on) if n is not None]
+        needed += [r.node for r in references(node.inputs) if r != SUBSCRIPTION]
+        missing = [key for key in needed if key not in self.nodes]
         if missing:
             raise ValueError(f"{node.key} is added before {', '.join(missing)}")
         self.nodes[node.key] = node
@@ -105,20 +108,17 @@ class Graph:
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes.values())
 
-    def refs(self) -> Iterator[Ref]:
-        """Every reference in inputs and outputs, for checks that none dangles."""
-        yield from _refs([n.inputs for n in self] + [self.outputs, self.component_outputs])
 
-
-def _refs(value: Value) -> Iterator[Ref]:
+def references(value: Value) -> Iterator[Ref]:
+    """Every reference in a value (inputs, outputs)."""
     if isinstance(value, Ref):
         yield value
     elif isinstance(value, Concat):
-        yield from _refs(list(value.parts))
+        yield from references(list(value.parts))
     elif isinstance(value, Guid):
-        yield from _refs([value.scope, value.principal])
+        yield from references([value.scope, value.principal])
     elif isinstance(value, Mapping):
-        yield from _refs(list(value.values()))
+        yield from references(list(value.values()))
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _refs(item)
+            yield from references(item)

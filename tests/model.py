@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from federation import config as config_module
 from federation import naming, offline, stack
-from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Node, Ref
+from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Node, Ref, references
 
 # Inputs whose value is a user map: their keys are data, not property names.
 MAP_INPUTS = {"tags", "triggers"}
@@ -97,4 +97,4 @@ def _resolved(value: Any, registered: Mapping[str, offline.Registration], keep_k
 
 def referenced(node: Node) -> set[str]:
     """Keys of the nodes whose outputs this node's inputs use."""
-    return {r.node for r in Graph({node.key: node}).refs() if r != SUBSCRIPTION}
+    return {r.node for r in references(node.inputs) if r != SUBSCRIPTION}

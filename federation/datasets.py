@@ -18,11 +18,11 @@ def kind(location: Location, hns: bool) -> tuple[str, str]:
     return ("ADLSGen2FileSystemDataSet", "AdlsGen2FileSystem") if hns else ("BlobContainerDataSet", "Container")
 
 
-def _inputs(location: Location, target: Target) -> dict[str, Value]:
+def _inputs(location: Location, target: Target, data_share_kind: str) -> dict[str, Value]:
     """The storage-side inputs of a dataset or mapping of this location."""
     container, folder = ("file_system", "folder_path") if target.hns else ("container_name", "prefix")
     found: dict[str, Value] = {
-        "kind": kind(location, target.hns)[1],
+        "kind": data_share_kind,
         container: location.container,
         "storage_account_name": target.account_name,
         "resource_group": target.resource_group,
@@ -41,11 +41,11 @@ def node(
     """A dataset (suffix "", `role` to read) or a dataset mapping (suffix "Mapping", to
     write) at `location`: its type from the location's form, waiting for the grant and
     container it needs, replaced old one first on any change (Azure updates neither)."""
-    stem, _ = kind(location, target.hns)
+    stem, data_share_kind = kind(location, target.hns)
     return Node(
         f"azure-native:datashare:{stem}{suffix}",
         name,
-        fields | _inputs(location, target),
+        fields | _inputs(location, target, data_share_kind),
         parent=parent,
         depends_on=target.prerequisites(role, location.container),
         replace_on_changes=ALL,

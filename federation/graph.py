@@ -109,6 +109,12 @@ class Graph:
         return iter(self.nodes.values())
 
 
+def with_optional(base: Mapping[str, Value], **optional: Value) -> dict[str, Value]:
+    """Inputs with the optional ones that are set: Azure treats absent and null alike,
+    but a null in state would show as a change once the value is set."""
+    return dict(base) | {k: v for k, v in optional.items() if v is not None}
+
+
 def references(value: Value) -> Iterator[Ref]:
     """Every reference in a value (inputs, outputs)."""
     if isinstance(value, Ref):

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from federation import datasets
 from federation.config import Config, Subscription
-from federation.graph import ALL, STACK_REFERENCE, Graph, Node, Value
+from federation.graph import ALL, STACK_REFERENCE, Graph, Node, Value, with_optional
 from federation.storage import BLOB_DATA_CONTRIBUTOR, Target
 
 COMPONENT = "federation:receiving:Subscription"
@@ -27,13 +27,13 @@ def add(
     invitation_id, dataset_id = _source(graph, subscription)
     component = graph.add(Node(COMPONENT, name, component=True))
     parent = {"account_name": account.ref("name"), "resource_group_name": group.ref("name")}
-    inputs = parent | {
-        "share_subscription_name": name,
-        "invitation_id": invitation_id,
-        "source_share_location": subscription.source_location,
-    }
-    if subscription.expires is not None:
-        inputs["expiration_date"] = subscription.expires
+    inputs = with_optional(
+        parent,
+        share_subscription_name=name,
+        invitation_id=invitation_id,
+        source_share_location=subscription.source_location,
+        expiration_date=subscription.expires,
+    )
     # Deleting a subscription loses the received share: a new invitation is needed to get it back.
     resource = graph.add(Node(SHARE_SUBSCRIPTION, name, inputs, parent=component, protect=config.protect))
     within = parent | {"share_subscription_name": resource.ref("name")}

@@ -2,7 +2,7 @@
 
 from federation import datasets
 from federation.config import Config, Participant, Share
-from federation.graph import ALL, Graph, Node, Value
+from federation.graph import ALL, Graph, Node, Value, with_optional
 from federation.storage import BLOB_DATA_READER, Target
 
 COMPONENT = "federation:sharing:Share"
@@ -22,7 +22,9 @@ def add(
         Node(
             SHARE,
             name,
-            _present(parent, share_name=name, share_kind="CopyBased", description=share.description, terms=share.terms),
+            with_optional(
+                parent, share_name=name, share_kind="CopyBased", description=share.description, terms=share.terms
+            ),
             parent=component,
             protect=config.protect,
         )
@@ -74,7 +76,7 @@ def add(
 def _target(participant: Participant, share: Share) -> dict[str, Value]:
     """Whom an invitation goes to, and until when: the earlier of the two expiries."""
     expiries = [t for t in (share.expires, participant.expires) if t is not None]
-    return _present(
+    return with_optional(
         {},
         target_email=participant.email,
         target_active_directory_id=participant.tenant_id,
@@ -82,7 +84,3 @@ def _target(participant: Participant, share: Share) -> dict[str, Value]:
         # UTC times in one fixed spelling compare correctly as text.
         expiration_date=min(expiries) if expiries else None,
     )
-
-
-def _present(base: dict[str, Value], **optional: Value) -> dict[str, Value]:
-    return base | {k: v for k, v in optional.items() if v is not None}

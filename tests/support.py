@@ -73,6 +73,16 @@ def base() -> dict[str, Any]:
     return copy.deepcopy(_BASE)
 
 
+def received_from(stack: str, share: str, participant: str, datasets: dict[str, str]) -> dict[str, Any]:
+    """A subscription that reads ids from a sender stack; `datasets` maps the sender's
+    dataset names to containers of `models`."""
+    return {
+        "from": {"stack": stack, "share": share, "participant": participant},
+        "sourceLocation": "northeurope",
+        "datasets": {name: {"storage": "models", "container": c} for name, c in datasets.items()},
+    }
+
+
 def run(config: dict[str, Any], stack: str = "test") -> offline.Run:
     return offline.run(offline.config_values(config), stack)
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from federation import cli, offline
-from tests.support import OBJECT, PROJECT, base
+from tests.support import OBJECT, PROJECT, base, received_from
 
 
 def write(path: Path, config: dict[str, Any]) -> Path:
@@ -243,11 +243,7 @@ def test_diff_reads_rev_path_from_git(
 def test_stack_references_are_read_not_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = base()
     config["federation:subscriptions"] = {
-        "updates": {
-            "from": {"stack": "silo-a", "share": "model_updates", "participant": "coordinator"},
-            "sourceLocation": "northeurope",
-            "datasets": {"update": {"storage": "models", "container": "eval"}},
-        }
+        "updates": received_from("silo-a", "model_updates", "coordinator", {"update": "eval"})
     }
     stack = write(tmp_path / "Pulumi.test.yaml", config)
     code, out, _ = main(capsys, "plan", "--config", str(stack))

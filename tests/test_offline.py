@@ -6,7 +6,7 @@ from pathlib import Path
 import pulumi
 
 from federation import offline
-from tests.support import base, run
+from tests.support import base, received_from, run
 
 
 def test_stack_file_values_are_what_the_cli_passes() -> None:
@@ -39,11 +39,7 @@ def test_a_run_failing_mid_deployment_does_not_disturb_the_next() -> None:
     # Fails while outputs resolve (the sender exports nothing), leaving outputs pending.
     broken = base()
     broken["federation:subscriptions"] = {
-        "global_model": {
-            "from": {"stack": "acme/federation/nowhere", "share": "global_model", "participant": "hospital-a"},
-            "sourceLocation": "westeurope",
-            "datasets": {"checkpoints": {"storage": "models", "container": "eval"}},
-        }
+        "global_model": received_from("acme/federation/nowhere", "global_model", "hospital-a", {"checkpoints": "eval"})
     }
     failed = run(broken)
     assert failed.error is not None

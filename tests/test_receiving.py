@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from federation import exports, offline
-from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, run, run_ok, state
+from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, received_from, run, run_ok, state
 
 DS = "azure-native:datashare"
 CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
@@ -169,9 +169,12 @@ SENDER = {
 
 
 def from_sender(participant: str = "hospital-a") -> dict[str, Any]:
-    source = {"stack": "acme/federation/coordinator", "share": "global_model", "participant": participant}
-    config = receiving(datasets={"checkpoints": {"storage": "models", "container": "global-model"}}, **{"from": source})
-    del config["federation:subscriptions"]["global_model"]["invitationId"]
+    config = base()
+    config["federation:subscriptions"] = {
+        "global_model": received_from(
+            "acme/federation/coordinator", "global_model", participant, {"checkpoints": "global-model"}
+        )
+    }
     return config
 
 
@@ -197,12 +200,9 @@ def test_from_names_what_the_sender_does_not_export() -> None:
 
 def test_from_a_stack_of_this_project_uses_its_stack_file() -> None:
     # silo-a's stack file shares model_updates with `coordinator`
-    config = receiving(datasets={"update": {"storage": "models", "container": "eval"}})
-    del config["federation:subscriptions"]["global_model"]["invitationId"]
-    config["federation:subscriptions"]["global_model"]["from"] = {
-        "stack": "silo-a",
-        "share": "model_updates",
-        "participant": "coordinator",
+    config = base()
+    config["federation:subscriptions"] = {
+        "global_model": received_from("silo-a", "model_updates", "coordinator", {"update": "eval"})
     }
     silo = offline.run_stack_file(PROJECT / "Pulumi.silo-a.yaml")
     result = run_ok(config)

@@ -2,44 +2,13 @@
 (or a component), each reference an output of the resource it names."""
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pulumi_azure_native as azure_native
-import pulumiverse_time
-from pulumi_azure_native import authorization, datashare, resources, storage
 
-from federation import naming
+from federation import classes, naming
 from federation.graph import STACK_REFERENCE, SUBSCRIPTION, Concat, Graph, Guid, Ref, Value
-
-# Type token -> class, for every resource type the graph may hold.
-CLASSES: Mapping[str, Callable[..., pulumi.CustomResource]] = {
-    "azure-native:resources:ResourceGroup": resources.ResourceGroup,
-    "azure-native:authorization:RoleAssignment": authorization.RoleAssignment,
-    "azure-native:storage:StorageAccount": storage.StorageAccount,
-    "azure-native:storage:BlobServiceProperties": storage.BlobServiceProperties,
-    "azure-native:storage:BlobContainer": storage.BlobContainer,
-    "azure-native:datashare:Account": datashare.Account,
-    "azure-native:datashare:Share": datashare.Share,
-    "azure-native:datashare:BlobContainerDataSet": datashare.BlobContainerDataSet,
-    "azure-native:datashare:BlobFolderDataSet": datashare.BlobFolderDataSet,
-    "azure-native:datashare:BlobDataSet": datashare.BlobDataSet,
-    "azure-native:datashare:ADLSGen2FileSystemDataSet": datashare.ADLSGen2FileSystemDataSet,
-    "azure-native:datashare:ADLSGen2FolderDataSet": datashare.ADLSGen2FolderDataSet,
-    "azure-native:datashare:ADLSGen2FileDataSet": datashare.ADLSGen2FileDataSet,
-    "azure-native:datashare:ScheduledSynchronizationSetting": datashare.ScheduledSynchronizationSetting,
-    "azure-native:datashare:Invitation": datashare.Invitation,
-    "azure-native:datashare:ShareSubscription": datashare.ShareSubscription,
-    "azure-native:datashare:BlobContainerDataSetMapping": datashare.BlobContainerDataSetMapping,
-    "azure-native:datashare:BlobFolderDataSetMapping": datashare.BlobFolderDataSetMapping,
-    "azure-native:datashare:BlobDataSetMapping": datashare.BlobDataSetMapping,
-    "azure-native:datashare:ADLSGen2FileSystemDataSetMapping": datashare.ADLSGen2FileSystemDataSetMapping,
-    "azure-native:datashare:ADLSGen2FolderDataSetMapping": datashare.ADLSGen2FolderDataSetMapping,
-    "azure-native:datashare:ADLSGen2FileDataSetMapping": datashare.ADLSGen2FileDataSetMapping,
-    "azure-native:datashare:ScheduledTrigger": datashare.ScheduledTrigger,
-    "time:index/sleep:Sleep": pulumiverse_time.Sleep,
-}
 
 
 def deploy(graph: Graph) -> None:
@@ -62,7 +31,9 @@ def deploy(graph: Graph) -> None:
                 node.type, node.name, None, opts
             )
         else:
-            registrar.registered[node.key] = CLASSES[node.type](node.name, opts=opts, **registrar.resolve(node.inputs))
+            registrar.registered[node.key] = classes.resource_class(node.type)(
+                node.name, opts=opts, **registrar.resolve(node.inputs)
+            )
     for key, outputs in graph.component_outputs.items():
         components[key].register_outputs(registrar.resolve(outputs))
     for name, value in graph.outputs.items():
@@ -95,7 +66,7 @@ class _Registrar:
     @functools.cached_property
     def _client_config(self) -> Any:
         # One invoke per run, and only if something needs the deploying subscription.
-        return azure_native.authorization.get_client_config_output()
+        return classes.get_client_config_output()
 
 
 def _lookup(ref: Ref, value: Any) -> Any:

@@ -1,5 +1,11 @@
+import gc
 import sys
 
-from federation.cli import main
+# One short run whose garbage reference counting frees: the cycle collector reclaimed about
+# 2 MB of a 200-invitation plan and took 0.5 s of its 2.5 s. Off before the imports, the
+# collector's busiest time.
+gc.disable()
+
+from federation.cli import main  # noqa: E402
 
 sys.exit(main())

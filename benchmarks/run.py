@@ -1,7 +1,8 @@
-"""Benchmarks: `python -m federation plan` as a whole process, and program evaluation alone
-(`offline.run`, imports warm) against the plain program in benchmarks/flat_program.py.
+"""Benchmarks: `python -m federation plan` and the plain program in benchmarks/flat_program.py,
+each as a whole process, and the evaluation of each program alone (`offline.run`, imports
+warm, from a collected heap with no collections during a run).
 
-    venv/bin/python benchmarks/run.py [--runs 5] [--eval-runs 20] [--invitations 200]
+    venv/bin/python benchmarks/run.py [--runs 9] [--eval-runs 20] [--invitations 200]
 
 Times (wall clock, and CPU: user + system) are medians of --runs runs (whole processes)
 or --eval-runs rounds (program evaluation, where one run is short and noise is larger). Peak MB is the
@@ -12,6 +13,7 @@ Prints a markdown table and exits 0.
 """
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -28,6 +30,9 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 FLAT = PROJECT / "benchmarks" / "flat_program.py"
 PYTHON = sys.executable
+# Children run as a default Python does, writing bytecode caches (their warm-up run writes the
+# project's), even where the environment turns that off.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 sys.path.insert(0, str(PROJECT))
 
 
@@ -89,7 +94,7 @@ def child(argv: list[str]) -> tuple[float, float, float, str]:
     """Run a process to the end: (wall s, CPU s, max RSS MB, stdout). Fails on a non-zero exit."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=PROJECT, stdout=out, stderr=err)
+        process = subprocess.Popen(argv, cwd=PROJECT, env=ENV, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage
         elapsed = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -109,7 +114,7 @@ def evaluated(text: str) -> int:
 
 
 def whole_process(argv: list[str], runs: int, count: Callable[[str], int] = planned) -> Measure:
-    """A command as a whole process, after one untimed run (page cache)."""
+    """A command as a whole process, after one untimed run (page and bytecode caches)."""
     _, _, peak, text = child(argv)
     wall, cpu = [], []
     for _ in range(runs):
@@ -147,10 +152,15 @@ def worker(stack_file: Path, programs: list[Path], runs: int) -> None:
         found[str(program)]["resources"] = len(offline.run(stack.config, stack.stack, program=program).resources)
     for round_ in range(runs):
         for program in programs[:: -1 if round_ % 2 else 1]:
+            # As timeit does: each run starts from a collected heap and is not interrupted by
+            # collections, whose pauses would land on whichever program trips the threshold.
+            gc.collect()
+            gc.disable()
             start, start_cpu = time.perf_counter(), time.process_time()
             result = offline.run(stack.config, stack.stack, program=program)
             found[str(program)]["wall"].append(time.perf_counter() - start)
             found[str(program)]["cpu"].append(time.process_time() - start_cpu)
+            gc.enable()
             assert result.error is None, result.error
     print(json.dumps(found))
 
@@ -185,7 +195,7 @@ def check_same(stack_file: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per scenario (default 5)")
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per scenario (default 9)")
     parser.add_argument("--eval-runs", type=int, default=20, help="timed rounds of program evaluation (default 20)")
     parser.add_argument("--invitations", type=int, default=200, help="participants of the big stack (default 200)")
     parser.add_argument("--worker", nargs="+", metavar="STACK_FILE PROGRAM", help=argparse.SUPPRESS)
@@ -217,10 +227,15 @@ def main() -> int:
         big_plan = whole_process([*plan, "--config", str(big)], args.runs)
         rows.append((f"`plan` {args.invitations} invitations (whole process)", big_plan, "", "< 5 s"))
         for label, stack_file in stacks.items():
-            # The floor for a whole process: imports and the flat program; no CLI, no rendering.
+            # A plain script as a whole process: whole packages imported, collector on; no CLI, no rendering.
             floor = [PYTHON, __file__, "--runs", "0", "--worker", str(stack_file), str(FLAT)]
             rows.append(
-                (f"flat program {label} (whole process, floor)", whole_process(floor, args.runs, evaluated), "", "")
+                (
+                    f"flat program {label} (whole process, plain script)",
+                    whole_process(floor, args.runs, evaluated),
+                    "",
+                    "",
+                )
             )
         for label, stack_file in stacks.items():
             real, flat = evaluation(stack_file, args.eval_runs).values()

@@ -2,19 +2,21 @@
 its own module.
 
 Touching an azure-native subpackage imports every module in it (authorization and
-datashare have 73 each, storage 49, resources 40), which was about a quarter of an offline
-plan. Here a class comes from its own module while its package stays the real package
-object, not yet run: the first thing asked of it that is not there yet runs its
-`__init__` (PEP 562), so any other code still sees the whole package.
+datashare have 73 each, storage 49, resources 40): about a quarter of an offline plan.
+azure-native's top package leaves each subpackage as a lazy module. Before that loads, it
+becomes here a plain module whose submodules import alone and whose `__init__` runs the
+first time it is asked for a name it lacks (PEP 562), so other code still sees the whole
+package, the same module object.
 """
 
 import functools
 import importlib
-import importlib.machinery
-import importlib.util
 import sys
+import threading
+from importlib.abc import Loader
+from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 # Type token -> module that defines its class, for every resource type the graph may hold.
 MODULES = {
@@ -54,6 +56,8 @@ MODULES = {
     "time:index/sleep:Sleep": "pulumiverse_time.sleep",
 }
 
+_INIT_LOCK = threading.RLock()
+
 
 @functools.cache
 def resource_class(token: str) -> Any:
@@ -67,34 +71,59 @@ def get_client_config_output() -> Any:
 
 
 def _module(name: str) -> ModuleType:
-    package, _, _ = name.rpartition(".")
-    if "." in package:  # a subpackage; a top-level package's __init__ always runs
-        _enter_unrun(package)
-    return importlib.import_module(name)
+    package_name, _, child = name.rpartition(".")
+    package = _unrun_package(package_name)
+    module = importlib.import_module(name)
+    if package is not None and "__getattr__" in vars(package) and hasattr(module, child):
+        # Importing set the package's `child` to the module; its __init__ sets it to what
+        # the module exports under that name (get_client_config: a function). Until then,
+        # leave the name to __getattr__, which runs the __init__.
+        vars(package).pop(child, None)
+    return module
 
 
-def _enter_unrun(name: str) -> None:
-    """Make package `name` importable from without running its `__init__` yet."""
-    if type(sys.modules.get(name)) is ModuleType:
-        return  # already imported (or entered): nothing to save
-    # Any attribute of a module that azure-native left to load lazily (importlib's
-    # LazyLoader) would load it whole, `__spec__` included: find the spec from the parent.
-    parent_name, _, child = name.rpartition(".")
-    parent = importlib.import_module(parent_name)
-    spec = importlib.machinery.PathFinder.find_spec(name, parent.__path__)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"no package {name}", name=name)
-    package = importlib.util.module_from_spec(spec)
-    loader = spec.loader
+def _unrun_package(name: str) -> ModuleType | None:
+    """Package `name`, if azure-native's top package left it lazy and nothing has loaded it
+    yet: made a plain module whose submodules import alone, its __init__ run on the first
+    name asked of it that it lacks (PEP 562 __getattr__ and __dir__)."""
+    parent, _, _ = name.rpartition(".")
+    if not parent:
+        return None  # a top-level package: imported as usual
+    importlib.import_module(parent)
+    package = sys.modules.get(name)
+    if package is None or type(package) is ModuleType:
+        return package  # imported as usual, or already loaded or made unrun
+    # Pulumi's lazy module (a copy of importlib's LazyLoader module) loads on any attribute
+    # asked of it; becoming a plain module is the first step of its own load.
+    package.__class__ = ModuleType
+    # The real loader, which the lazy one put in the spec it kept.
+    loader = cast(Loader, cast(ModuleSpec, package.__spec__).loader)
+    running = False
+
+    def run_init() -> None:
+        nonlocal running
+        with _INIT_LOCK:  # another thread waits for the whole package
+            if running or "__getattr__" not in vars(package):
+                return  # names asked for while __init__ runs are looked up as they stand
+            running = True
+            try:
+                loader.exec_module(package)
+            finally:
+                running = False
+            del vars(package)["__getattr__"], vars(package)["__dir__"]
 
     def missing(attr: str) -> Any:
-        # `from . import outputs` in a class's module asks for a submodule: import just that.
-        if importlib.machinery.PathFinder.find_spec(f"{name}.{attr}", package.__path__) is not None:
-            return importlib.import_module(f"{name}.{attr}")
-        del package.__dict__["__getattr__"]
-        loader.exec_module(package)
-        return getattr(package, attr)
+        if attr == "outputs":  # `from . import outputs` in every class's module
+            return importlib.import_module(f"{name}.outputs")
+        run_init()
+        try:
+            return vars(package)[attr]
+        except KeyError:
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
 
-    package.__dict__["__getattr__"] = missing
-    sys.modules[name] = package
-    setattr(parent, child, package)
+    def names() -> list[str]:
+        run_init()
+        return list(vars(package))
+
+    vars(package).update(__getattr__=missing, __dir__=names)
+    return package

@@ -48,17 +48,63 @@ def test_a_class_loads_without_the_rest_of_its_package() -> None:
 def test_the_package_is_whole_to_anyone_asking_for_more() -> None:
     out = _fresh("""
         import pulumi_azure_native
+        held = pulumi_azure_native.storage  # taken before, not yet loaded
         from federation import classes
         account = classes.resource_class("azure-native:storage:StorageAccount")
+        names = sorted(dir(held))  # loads the rest
         from pulumi_azure_native import storage
         from pulumi_azure_native.storage import StorageAccount, Table
-        assert storage is pulumi_azure_native.storage
+        assert storage is held is pulumi_azure_native.storage
         assert StorageAccount is account and Table is storage.table.Table
         assert storage.get_storage_account_output.__module__ == "pulumi_azure_native.storage.get_storage_account"
-        print(sorted(dir(storage)))
+        print(names)
     """)
     whole = _fresh("import pulumi_azure_native.storage as s; s.Table; print(sorted(dir(s)))")
     assert out == whole
+
+
+def test_a_name_its_module_exports_is_what_the_package_exports() -> None:
+    # The module get_client_config exports get_client_config, a function, as the package does.
+    out = _fresh("""
+        import asyncio
+        import pulumi
+        from federation import classes
+
+        class Mocks(pulumi.runtime.Mocks):
+            def new_resource(self, args): return [args.name, args.inputs]
+            def call(self, args): return {"subscriptionId": "s"}
+
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        pulumi.runtime.set_mocks(Mocks())
+        classes.get_client_config_output()
+        classes.get_client_config_output()
+        from pulumi_azure_native import authorization
+        print(type(authorization.get_client_config).__name__)
+    """)
+    assert out.strip() == "function"
+
+
+def test_threads_asking_for_more_all_see_the_whole_package() -> None:
+    out = _fresh("""
+        import threading
+        from federation import classes
+        classes.resource_class("azure-native:datashare:Share")
+        import pulumi_azure_native.datashare as datashare
+        wanted = ["ShareSubscription", "KustoClusterDataSet", "SqlDBTableDataSet", "get_share", "Trigger"]
+        start, found = threading.Barrier(len(wanted)), {}
+
+        def ask(name):
+            start.wait()
+            found[name] = hasattr(datashare, name)
+
+        threads = [threading.Thread(target=ask, args=(name,)) for name in wanted]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(sorted(name for name, there in found.items() if not there))
+    """)
+    assert out.strip() == "['Trigger']"  # the one name datashare does not have
 
 
 def test_a_package_imported_whole_before_is_left_as_it_is() -> None:

@@ -2,7 +2,7 @@
 each as a whole process, and the evaluation of each program alone (`offline.run`, imports
 warm, from a collected heap with no collections during a run).
 
-    venv/bin/python benchmarks/run.py [--runs 9] [--eval-runs 20] [--invitations 200]
+    venv/bin/python benchmarks/run.py [--runs 9] [--eval-runs 40] [--invitations 200]
 
 Times (wall clock, and CPU: user + system) are medians of --runs runs (whole processes)
 or --eval-runs rounds (program evaluation, where one run is short and noise is larger). Peak MB is the
@@ -196,7 +196,7 @@ def check_same(stack_file: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="timed runs per scenario (default 9)")
-    parser.add_argument("--eval-runs", type=int, default=20, help="timed rounds of program evaluation (default 20)")
+    parser.add_argument("--eval-runs", type=int, default=40, help="timed rounds of program evaluation (default 40)")
     parser.add_argument("--invitations", type=int, default=200, help="participants of the big stack (default 200)")
     parser.add_argument("--worker", nargs="+", metavar="STACK_FILE PROGRAM", help=argparse.SUPPRESS)
     parser.add_argument("--check", metavar="STACK_FILE", help=argparse.SUPPRESS)

@@ -59,15 +59,19 @@ MODULES = {
 _INIT_LOCK = threading.RLock()
 
 
-@functools.cache
 def resource_class(token: str) -> Any:
     """The class that registers resources of this type token."""
-    return getattr(_module(MODULES[token]), token.rsplit(":", 1)[1])
+    return _attribute(MODULES[token], token.rsplit(":", 1)[1])
 
 
 def get_client_config_output() -> Any:
     """azure-native's `authorization.get_client_config_output()`: the deploying identity."""
-    return _module("pulumi_azure_native.authorization.get_client_config").get_client_config_output()
+    return _attribute("pulumi_azure_native.authorization.get_client_config", "get_client_config_output")()
+
+
+@functools.cache
+def _attribute(module: str, name: str) -> Any:
+    return getattr(_module(module), name)
 
 
 def _module(name: str) -> ModuleType:

@@ -78,7 +78,9 @@ _ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5b0c2a4e-2f4e-4f7c-9a52-1f3d6f1e9a10")
 def role_assignment(scope: str, principal_id: str, role_id: str) -> str:
     """The GUID name of a role assignment, like Bicep's guid(scope, principalId, roleId).
 
-    Including the principal means a recreated Data Share account (new identity) gets a
-    new assignment name, so Pulumi can create the new grant before deleting the old one.
+    Including the principal gives a recreated Data Share account (a new identity) a new
+    assignment name: Azure refuses to point an existing assignment at another principal.
+    azure-native replaces an assignment whose name changes old one first, as it does any
+    resource whose Azure name changes.
     """
     return str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, f"{scope.lower()}|{principal_id}|{role_id}"))

@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     plan_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
     plan_parser.set_defaults(command=_plan)
 
-    diff_parser = commands.add_parser("diff", help="what changing BASE into HEAD would do")
+    diff_parser = commands.add_parser(
+        "diff", help=f"what changing BASE into HEAD would do (exit {EXIT_WOULD_FAIL} if the deployment would fail)"
+    )
     diff_parser.add_argument("base", help="stack file, or REV:PATH read with git")
     diff_parser.add_argument("head", help="stack file, or REV:PATH read with git")
     diff_parser.add_argument("--format", **formats)  # type: ignore[arg-type]

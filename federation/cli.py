@@ -12,6 +12,7 @@ from federation import diff, offline, plan
 
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
+EXIT_WOULD_FAIL = 4
 
 
 class UsageError(Exception):
@@ -50,6 +51,8 @@ def _diff(args: argparse.Namespace) -> int:
     change = diff.compare(base, head)
     render = {"text": diff.render_text, "markdown": diff.render_markdown}
     sys.stdout.write(diff.render_json(change) if args.format == "json" else render[args.format](change, stack))
+    if change.fail:
+        return EXIT_WOULD_FAIL
     return EXIT_DESTRUCTIVE if args.fail_on_delete and change.destructive else 0
 
 
@@ -88,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     plan_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
     plan_parser.set_defaults(command=_plan)
 
-    diff_parser = commands.add_parser("diff", help="what changing BASE into HEAD would do")
+    diff_parser = commands.add_parser(
+        "diff", help=f"what changing BASE into HEAD would do (exit {EXIT_WOULD_FAIL} if the deployment would fail)"
+    )
     diff_parser.add_argument("base", help="stack file, or REV:PATH read with git")
     diff_parser.add_argument("head", help="stack file, or REV:PATH read with git")
     diff_parser.add_argument("--format", **formats)  # type: ignore[arg-type]

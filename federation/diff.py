@@ -1,8 +1,19 @@
 """What changing a stack config would do, as `pulumi preview --diff` reports it: create,
-update (each changed input, old and new), replace, delete.
+update (each changed input, old and new), replace, delete, and the steps at which the
+deployment would fail.
 
-Replacement is predicted from what Azure cannot update in place: a resource's Azure name,
-the parents in its resource id, and properties fixed at creation.
+The engine's rules, reproduced on two offline runs (base as the state, head as the goal):
+- A resource is the same if its URN, or one of its aliases, was in the base.
+- It is replaced when a changed input is one azure-native cannot update (a path
+  parameter of its resource id, or `location`) or one in its `replace_on_changes`.
+  azure-native asks for its old one to go first whenever its own rules replace it; the
+  program's `delete_before_replace` asks the same. Otherwise the new one is created first.
+- Replacing a resource old one first also replaces, old ones first, every resource whose
+  inputs come from it and would replace it once unknown, and so on down the graph
+  (`calculateDependentReplacements` in the engine's step generator).
+- azure-native refuses to create a resource that already exists, and removed resources
+  are deleted only after every create: creating an Azure id that a base resource still
+  holds fails mid-deployment. So does replacing or deleting a protected resource.
 """
 
 import dataclasses
@@ -14,9 +25,11 @@ from typing import Any
 from federation import offline, plan
 from federation.offline import Registration, Run
 
-# azure-native lists every dataset (and every mapping) type as an alias of the others:
-# a dataset whose kind changes under the same key is the same resource, replaced.
-_ALIASED_FAMILIES = ("DataSetMapping", "DataSet")
+# Fixed when a storage account is created: Azure cannot change them, and replacing the
+# account would delete its data.
+_FIXED_AT_CREATION = {
+    "azure-native:storage:StorageAccount": ("isHnsEnabled", "encryption.requireInfrastructureEncryption"),
+}
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,19 @@ class Change:
     type: str
     name: str
     inputs: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # path -> (old, new)
+    # For a replacement the engine adds: the replaced resource whose outputs it is built from.
+    because: Registration | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A step the deployment would attempt and fail at, and why."""
+
+    urn: str
+    type: str
+    name: str
+    step: str  # create, replace or delete
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -34,35 +60,75 @@ class Diff:
     replace: list[Change]
     delete: list[Change]
     unchanged: int
+    fail: list[Failure] = field(default_factory=list)
 
     @property
     def destructive(self) -> bool:
         return bool(self.delete or self.replace)
 
 
+@dataclass(frozen=True)
+class _Replacement:
+    old: Registration
+    new: Registration
+    inputs: dict[str, tuple[Any, Any]]
+    old_first: bool
+
+
 def compare(base: Run, head: Run) -> Diff:
     base, head = _managed(base), _managed(head)
-    old = base.by_urn()
-    new_urns = {r.urn for r in head.resources}
-    gone = {_alias_key(r): r for r in base.resources if r.urn not in new_urns and _alias_key(r)}
-    create, update, replace, unchanged = [], [], [], 0
+    before = _matches(base, head)
+    create, update, unchanged = [], [], 0
+    replacements: dict[str, _Replacement] = {}
     for resource in plan.ordered(head):
-        before = old.get(resource.urn) or gone.pop(_alias_key(resource), None)
-        if before is None:
+        previous = before.get(resource.urn)
+        if previous is None:
             create.append(_change(resource, {k: (None, v) for k, v in plan.key_inputs(resource).items()}))
             continue
-        changed = _changed_inputs(before, resource)
-        if not changed:
-            unchanged += 1
-        elif _replaces(resource, changed):
-            replace.append(_change(resource, changed))
-        else:
+        changed = _changed_inputs(previous, resource)
+        replaced = _replaced_keys(resource, [p for p in changed if not p.startswith("(")])
+        if replaced:
+            old_first = resource.delete_before_replace or any(k in _provider_replaces(resource) for k in replaced)
+            replacements[resource.urn] = _Replacement(previous, resource, changed, old_first)
+        elif changed:
             update.append(_change(resource, changed))
-    matched = {r.urn for r in gone.values()}
-    delete = [
-        _change(r) for r in plan.ordered(base) if r.urn not in new_urns and (not _alias_key(r) or r.urn in matched)
-    ]
-    return Diff(create, update, replace, delete, unchanged)
+        else:
+            unchanged += 1
+    roots = {r.old.urn for r in replacements.values() if r.old_first}
+    cascade = _dependent_replacements(base, roots)
+    matched = {r.urn for r in before.values()}
+    gone = [r for r in plan.ordered(base) if r.urn not in matched]
+
+    # What the cascade takes from the update and unchanged counts, it adds to replace.
+    replace, fail = [], []
+    for resource in plan.ordered(head):
+        previous = before.get(resource.urn)
+        if previous is None:
+            continue
+        direct = replacements.get(resource.urn)
+        because = cascade.get(previous.urn)
+        if direct is None and because is None:
+            continue
+        if direct is None:
+            entry = next((c for c in update if c.urn == resource.urn), None)
+            if entry is not None:
+                update.remove(entry)
+            else:
+                unchanged -= 1
+            inputs = entry.inputs if entry else {}
+        else:
+            inputs = direct.inputs
+        replace.append(_change(resource, inputs, because))
+        # As the engine checks: a replacement of its own needs protect on both sides, one
+        # the cascade forces only in the state.
+        if previous.protect and (resource.protect or because is not None):
+            via = f" as part of replacing {_label(because)}" if because else ""
+            fail.append(_failure(resource, "replace", f"is protected: the engine refuses to replace it{via}"))
+    fail += _fixed_at_creation(replacements.values())
+    fail += _collisions(base, head, before, replacements, roots | set(cascade), gone)
+    fail += [_failure(r, "delete", "is protected: the engine refuses to delete it") for r in gone if r.protect]
+    delete = [_change(r) for r in gone]
+    return Diff(create, update, replace, delete, unchanged, _merged(fail))
 
 
 def _managed(run: Run) -> Run:
@@ -70,13 +136,154 @@ def _managed(run: Run) -> Run:
     return dataclasses.replace(run, resources=tuple(r for r in run.resources if not r.read))
 
 
-def _alias_key(resource: Registration) -> tuple[str | None, str, str] | None:
-    family = next((f for f in _ALIASED_FAMILIES if resource.type.endswith(f)), None)
-    return (resource.parent, family, resource.name) if family else None
+def _matches(base: Run, head: Run) -> dict[str, Registration]:
+    """Each head resource's base resource, as the engine finds it: by URN, else by the
+    first of its aliases that the base has (azure-native aliases dataset kinds to each
+    other, so a dataset whose kind changes is the same resource)."""
+    old = base.by_urn()
+    kept = {r.urn for r in head.resources if r.urn in old}
+    found: dict[str, Registration] = {}
+    for resource in head.resources:
+        if resource.urn in old:
+            found[resource.urn] = old[resource.urn]
+            continue
+        alias = next((a for a in resource.aliases if a in old and a not in kept), None)
+        if alias is not None:
+            found[resource.urn] = old[alias]
+            kept.add(alias)
+    return found
 
 
-def _change(resource: Registration, inputs: dict[str, tuple[Any, Any]] | None = None) -> Change:
-    return Change(resource.urn, resource.type, resource.name, inputs or {})
+def _provider_replaces(resource: Registration) -> set[str]:
+    """Inputs azure-native cannot update: its resource id's path parameters, `location`."""
+    if offline.name_input(resource.type) is None:
+        return set()
+    return offline.id_inputs(resource.type) | {"location"}
+
+
+def _replaced_keys(resource: Registration, paths: list[str]) -> list[str]:
+    """The changed paths that replace this resource, by azure-native's rules or its
+    `replace_on_changes`."""
+    provider = _provider_replaces(resource)
+    program = set(resource.replace_on_changes)
+    return [
+        p
+        for p in paths
+        if p.split(".", 1)[0] in provider or "*" in program or any(p == k or p.startswith(f"{k}.") for k in program)
+    ]
+
+
+def _dependent_replacements(base: Run, roots: set[str]) -> dict[str, Registration]:
+    """Resources the engine replaces because one they are built from is replaced old one
+    first: walking the base in order, each custom resource with an input from a replaced
+    one is replaced if that input, unknown, would replace it. Maps each to the nearest
+    replaced resource one of those inputs came from."""
+    replaced = set(roots)
+    dependents = set(roots)
+    because: dict[str, Registration] = {}
+    order = {r.urn: (i, r) for i, r in enumerate(base.resources)}
+    for resource in base.resources:
+        if resource.urn in roots or not dependents & set(resource.depends_on):
+            continue
+        dependents.add(resource.urn)
+        if not resource.custom:
+            continue
+        unknown = {k: urns for k, urns in resource.property_dependencies.items() if replaced & set(urns)}
+        if unknown and _replaced_keys(resource, list(unknown)):
+            replaced.add(resource.urn)
+            # Named after the nearest: a dataset after its share, not the resource group.
+            nearest = max(order[u] for urns in unknown.values() for u in urns if u in replaced)
+            because[resource.urn] = nearest[1]
+    return because
+
+
+def _fixed_at_creation(replacements: Any) -> list[Failure]:
+    found = []
+    for replacement in replacements:
+        fixed = _FIXED_AT_CREATION.get(replacement.new.type, ())
+        changed = [p for p in replacement.inputs if p in fixed]
+        if changed:
+            found.append(
+                _failure(
+                    replacement.new,
+                    "replace",
+                    f"{', '.join(changed)} is fixed when the account is created: replacing the account would "
+                    "delete its data, and Azure refuses to create it again under the same name. Keep the value, "
+                    "or add a storage entry with another key and name and move the data to it",
+                )
+            )
+    return found
+
+
+def _collisions(
+    base: Run,
+    head: Run,
+    before: Mapping[str, Registration],
+    replacements: Mapping[str, _Replacement],
+    deleted_first: set[str],
+    gone: list[Registration],
+) -> list[Failure]:
+    """Creates of an Azure id that a base resource still holds when they run: every base
+    resource not deleted first (removed ones are deleted last, after every create)."""
+    held = {_azure_id(r): r for r in base.resources if _azure_id(r) and r.urn not in deleted_first}
+    removed = {r.urn for r in gone}
+    found = []
+    for resource in head.resources:
+        key = _azure_id(resource)
+        holder = held.get(key) if key else None
+        if holder is None:
+            continue
+        if resource.urn not in before:
+            step = "create"
+        elif resource.urn in replacements and not replacements[resource.urn].old_first:
+            step = "replace"
+        else:
+            continue
+        if holder.urn in removed:
+            advice = "Keep its former key, or give it a new Azure name as well"
+        elif holder is before.get(resource.urn):
+            advice = "It is replaced new one first under the same Azure name"
+        else:
+            advice = "Another resource keeps that Azure name"
+        found.append(
+            _failure(
+                resource,
+                step,
+                f"creates {resource.id}, which {_label(holder)} still holds then: azure-native refuses to create "
+                f"a resource that exists. {advice}",
+            )
+        )
+    return found
+
+
+def _merged(failures: list[Failure]) -> list[Failure]:
+    """One entry per step, with every reason it would fail for."""
+    found: dict[tuple[str, str], Failure] = {}
+    for failure in failures:
+        key = (failure.urn, failure.step)
+        if key in found:
+            failure = dataclasses.replace(found[key], reason=f"{found[key].reason}. {failure.reason}")
+        found[key] = failure
+    return list(found.values())
+
+
+def _azure_id(resource: Registration) -> str | None:
+    """The Azure resource id, compared as Azure does: without regard to case."""
+    return resource.id.lower() if resource.id and offline.name_input(resource.type) else None
+
+
+def _label(resource: Registration | None) -> str:
+    return f"{resource.type} {resource.name}" if resource else ""
+
+
+def _change(
+    resource: Registration, inputs: dict[str, tuple[Any, Any]] | None = None, because: Registration | None = None
+) -> Change:
+    return Change(resource.urn, resource.type, resource.name, inputs or {}, because)
+
+
+def _failure(resource: Registration, step: str, reason: str) -> Failure:
+    return Failure(resource.urn, resource.type, resource.name, step, reason)
 
 
 def _changed_inputs(old: Registration, new: Registration) -> dict[str, tuple[Any, Any]]:
@@ -100,22 +307,16 @@ def _flatten(inputs: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _replaces(resource: Registration, changed: dict[str, tuple[Any, Any]]) -> bool:
-    """As the engine decides: a property the resource replaces on (`replace_on_changes`),
-    or one the provider cannot update, an input of the resource id or the location."""
-    fixed = set(resource.replace_on_changes) | offline.id_inputs(resource.type) | {"location"}
-    paths = [p for p in changed if not p.startswith("(")]
-    return "(type)" in changed or any("*" in fixed or p in fixed or p.split(".", 1)[0] in fixed for p in paths)
-
-
 _SIGNS = (("create", "+ "), ("update", "~ "), ("replace", "+-"), ("delete", "- "))
+_FAIL = "! "
 
 
 def summary(diff: Diff) -> str:
-    return (
+    counts = (
         f"+ {len(diff.create)} to create, ~ {len(diff.update)} to update, "
         f"+- {len(diff.replace)} to replace, - {len(diff.delete)} to delete, {diff.unchanged} unchanged"
     )
+    return counts + (f"; ! {len(diff.fail)} would fail" if diff.fail else "")
 
 
 def render_text(diff: Diff, stack: str) -> str:
@@ -123,16 +324,28 @@ def render_text(diff: Diff, stack: str) -> str:
     for kind, sign in _SIGNS:
         for change in getattr(diff, kind):
             lines.append(f" {sign} {change.type} {change.name}")
+            if change.because is not None:
+                lines.append(f"        (replaced with {_label(change.because)}, old one first)")
             lines += [f"        {path}: {_transition(kind, old, new)}" for path, (old, new) in change.inputs.items()]
     if len(lines) == 2:
         lines.append(" no changes")
+    if diff.fail:
+        lines += ["", "The deployment would fail at:"]
+        for failure in diff.fail:
+            lines += [f" {_FAIL} {failure.step} {failure.type} {failure.name}", f"        {failure.reason}"]
     lines += ["", f"Resources: {summary(diff)}"]
     return "\n".join(lines) + "\n"
 
 
 def render_markdown(diff: Diff, stack: str) -> str:
     warning = " **Deletes or replaces resources.**" if diff.destructive else ""
+    if diff.fail:
+        warning += " **The deployment would fail.**"
     lines = [f"**Config change for `{stack}`**: {summary(diff)}.{warning}"]
+    if diff.fail:
+        lines += ["", f"#### {_FAIL.strip()} would fail ({len(diff.fail)})", "", "| Step | Type | Name | Why |"]
+        lines.append("| --- | --- | --- | --- |")
+        lines += [f"| {f.step} | `{f.type}` | `{f.name}` | {f.reason} |" for f in diff.fail]
     for kind, sign in _SIGNS:
         changes = getattr(diff, kind)
         if not changes:
@@ -145,19 +358,26 @@ def render_markdown(diff: Diff, stack: str) -> str:
             "| --- | --- | --- |",
         ]
         for change in changes:
-            inputs = "<br>".join(f"`{p}`: `{_transition(kind, o, n, '→')}`" for p, (o, n) in change.inputs.items())
-            lines.append(f"| `{change.type}` | `{change.name}` | {inputs} |")
+            inputs = [f"`{p}`: `{_transition(kind, o, n, '→')}`" for p, (o, n) in change.inputs.items()]
+            if change.because is not None:
+                inputs.insert(0, f"replaced with `{change.because.name}` (`{change.because.type}`), old one first")
+            lines.append(f"| `{change.type}` | `{change.name}` | {'<br>'.join(inputs)} |")
     return "\n".join(lines) + "\n"
 
 
 def render_json(diff: Diff) -> str:
-    def entry(change: Change, with_inputs: bool) -> dict[str, Any]:
+    def entry(change: Change, kind: str) -> dict[str, Any]:
         found: dict[str, Any] = {"urn": change.urn, "type": change.type, "name": change.name}
-        if with_inputs:
+        if kind in ("update", "replace"):
             found["inputs"] = {p: {"old": o, "new": n} for p, (o, n) in change.inputs.items()}
+        if kind == "replace":
+            found["cascade"] = change.because is not None
+            if change.because is not None:
+                found["because"] = change.because.urn
         return found
 
-    document = {kind: [entry(c, kind in ("update", "replace")) for c in getattr(diff, kind)] for kind, _ in _SIGNS}
+    document: dict[str, Any] = {kind: [entry(c, kind) for c in getattr(diff, kind)] for kind, _ in _SIGNS}
+    document["fail"] = [dataclasses.asdict(f) for f in diff.fail]
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 

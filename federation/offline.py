@@ -50,6 +50,9 @@ class Registration:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     read: bool = False  # read from elsewhere (a stack reference), not created
     aliases: tuple[str, ...] = ()  # former URNs this resource answers to
+    # Per input, the resources its value came from: what the engine makes unknown when
+    # one of them is replaced old one first.
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -169,12 +172,13 @@ def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str,
 
 
 def _without_version_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-    """azure-native aliases every resource to its types in older API versions, to match
+    """azure-native aliases every resource to its own type in older API versions, to match
     state that those versions left. Offline there is no state for them to match, and their
-    URNs are most of what a registration costs under mocks: leave them out here. Aliases
-    with anything more than a type (the program's own) are kept."""
+    URNs are most of what a registration costs under mocks: leave them out here. Every
+    other alias is kept: the program's own, and azure-native's between kinds of a type
+    family (a dataset's kind changed under the same name is the same resource)."""
     aliases = args.opts.aliases or []
-    kept = [a for a in aliases if not _type_only(a)]
+    kept = [a for a in aliases if not _older_version_of(a, args.type_)]
     if len(kept) == len(aliases):
         return None
     opts = copy.copy(args.opts)
@@ -182,11 +186,18 @@ def _without_version_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.
     return pulumi.ResourceTransformationResult(args.props, opts)
 
 
-def _type_only(alias: Any) -> bool:
-    if not isinstance(alias, pulumi.Alias):
+def _older_version_of(alias: Any, type_: str) -> bool:
+    """Whether an alias names only a type, and that type is `type_` in an API version
+    module (`azure-native:datashare/v20210801:Share` for `azure-native:datashare:Share`)."""
+    if not isinstance(alias, pulumi.Alias) or not isinstance(alias.type_, str):
         return False
     others: tuple[Any, ...] = (alias.name, alias.parent, alias.stack, alias.project)
-    return all(value is ... for value in others) and isinstance(alias.type_, str)
+    if any(value is not ... for value in others):
+        return False
+    package, module, name = ([*type_.split(":"), "", ""])[:3]
+    other_package, other_module, other_name = ([*alias.type_.split(":"), "", ""])[:3]
+    base, slash, version = other_module.partition("/")
+    return (other_package, base, other_name) == (package, module, name) and bool(slash and version)
 
 
 class Recorder(mocks.MockMonitor):
@@ -230,9 +241,25 @@ class Recorder(mocks.MockMonitor):
                 id=id_ or None,
                 outputs=self.resources[urn].state,
                 read=read,
-                aliases=tuple(a.urn for a in getattr(request, "aliases", ()) if a.urn),
+                aliases=tuple(self._alias_urn(request, a) for a in getattr(request, "aliases", ())),
+                property_dependencies={
+                    key: tuple(sorted(deps.urns))
+                    for key, deps in getattr(request, "propertyDependencies", {}).items()
+                    if deps.urns
+                },
             )
         )
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """An alias as the engine resolves it: a URN, or a spec whose unset parts are the
+        resource's own."""
+        if alias.WhichOneof("alias") == "urn":
+            return str(alias.urn)
+        spec = alias.spec
+        parent = "" if spec.noParent else spec.parentUrn or request.parent
+        urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
+        stack, project, rest = urn.removeprefix("urn:pulumi:").split("::", 2)
+        return f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{rest}"
 
 
 def _guid(*parts: str) -> str:

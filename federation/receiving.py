@@ -34,8 +34,20 @@ def add(
         source_share_location=subscription.source_location,
         expiration_date=subscription.expires,
     )
-    # Deleting a subscription loses the received share: a new invitation is needed to get it back.
-    resource = graph.add(Node(SHARE_SUBSCRIPTION, name, inputs, parent=component, protect=config.protect))
+    resource = graph.add(
+        Node(
+            SHARE_SUBSCRIPTION,
+            name,
+            inputs,
+            parent=component,
+            # Deleting a subscription loses the received share: a new invitation is needed
+            # to get it back. So protect blocks a replacement too, on purpose.
+            protect=config.protect,
+            # Its PUT only creates: any change is a new subscription, made after the old one goes.
+            replace_on_changes=ALL,
+            delete_before_replace=True,
+        )
+    )
     within = parent | {"share_subscription_name": resource.ref("name")}
     mapping_ids = {}
     for key, location in sorted(subscription.datasets.items()):

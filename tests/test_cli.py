@@ -135,9 +135,10 @@ def test_diff_new_schedule_time_replaces_the_setting_and_names_the_property(
             "type": "azure-native:datashare:ScheduledSynchronizationSetting",
             "name": "global_model.schedule",
             "inputs": {"synchronizationTime": {"old": "2026-12-01T02:00:00Z", "new": "2026-12-01T03:00:00Z"}},
+            "cascade": False,
         }
     ]
-    assert document["create"] == document["update"] == document["delete"] == []
+    assert document["create"] == document["update"] == document["delete"] == document["fail"] == []
 
 
 def test_diff_in_place_update_names_old_and_new(

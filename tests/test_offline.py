@@ -3,8 +3,6 @@ leaves out of a run."""
 
 from pathlib import Path
 
-import pulumi
-
 from federation import offline
 from tests.support import base, received_from, run
 
@@ -28,11 +26,24 @@ config:
     }
 
 
-def test_only_azure_natives_version_aliases_are_dropped() -> None:
-    assert offline._type_only(pulumi.Alias(type_="azure-native:datashare/v20210801:Share"))
-    assert not offline._type_only(pulumi.Alias(name="old-name"))
-    assert not offline._type_only(pulumi.Alias(type_="federation:index:Share", parent=None))
-    assert not offline._type_only("urn:pulumi:dev::federation::azure-native:datashare:Share::old")
+def test_only_aliases_to_older_versions_of_the_same_type_are_dropped() -> None:
+    labels = run(base()).named("azure-native:datashare:BlobDataSet", "global_model.labels")
+    chain = "urn:pulumi:test::federation::federation:sharing:Share$azure-native:datashare"
+    # azure-native's aliases between dataset kinds, in this version and older ones, stay.
+    assert f"{chain}:ADLSGen2FileDataSet::global_model.labels" in labels.aliases
+    assert f"{chain}/v20210801:BlobFolderDataSet::global_model.labels" in labels.aliases
+    # Its own type in older API versions goes.
+    assert not any(a.startswith(f"{chain}/") and ":BlobDataSet::" in a for a in labels.aliases)
+    group = run(base()).named("azure-native:resources:ResourceGroup", "resource-group")
+    assert group.aliases == ()
+
+
+def test_property_dependencies_say_which_input_came_from_which_resource() -> None:
+    result = run(base())
+    share = result.named("azure-native:datashare:Share", "global_model")
+    account = result.named("azure-native:datashare:Account", "account")
+    group = result.named("azure-native:resources:ResourceGroup", "resource-group")
+    assert share.property_dependencies == {"accountName": (account.urn,), "resourceGroupName": (group.urn,)}
 
 
 def test_a_run_failing_mid_deployment_does_not_disturb_the_next() -> None:

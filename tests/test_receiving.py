@@ -144,6 +144,13 @@ def test_trigger_mode_and_absence() -> None:
     assert run_ok(config).of_type(f"{DS}:ScheduledTrigger") == []
 
 
+def test_subscription_is_replaced_old_one_first_on_any_change(result: offline.Run) -> None:
+    # Its PUT only creates: an update would fail in Azure.
+    subscription = result.named(f"{DS}:ShareSubscription", "global_model")
+    assert subscription.replace_on_changes == ("*",)
+    assert subscription.delete_before_replace
+
+
 def test_subscription_is_protected_in_prod() -> None:
     result = run_ok(receiving() | {"federation:environment": "prod"})
     assert result.named(f"{DS}:ShareSubscription", "global_model").protect

@@ -232,7 +232,7 @@ for name, entry in sorted(received.items()):
         invitation_id=invitation_id,
         source_share_location=entry["sourceLocation"],
         **optional,
-        opts=pulumi.ResourceOptions(parent=component, protect=protect),
+        opts=pulumi.ResourceOptions(parent=component, protect=protect, **replace_all),
     )
     within = {"account_name": account.name, "resource_group_name": group.name, "share_subscription_name": resource.name}
     mappings = {}

@@ -411,11 +411,13 @@ class Monitoring(_Model):
     workspace: Workspace = Workspace()
     # Log Analytics' own bounds for interactive retention on the PerGB2018 tier.
     retention_days: Annotated[int, Field(strict=True, ge=30, le=730)] = 90
-    emails: tuple[EmailStr, ...] = Field(min_length=1)
+    emails: tuple[EmailStr, ...]
 
     @field_validator("emails")
     @classmethod
     def _unique(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        if not emails:
+            raise PydanticCustomError("empty", "needs at least one address to tell of failed snapshots")
         if len({e.lower() for e in emails}) != len(emails):
             raise PydanticCustomError("duplicate", "lists an address twice")
         return emails

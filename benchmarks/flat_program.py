@@ -7,7 +7,7 @@ import uuid
 
 import pulumi
 import pulumiverse_time
-from pulumi_azure_native import authorization, datashare, resources, storage
+from pulumi_azure_native import authorization, datashare, monitor, operationalinsights, resources, storage
 
 cfg = pulumi.Config("federation")
 location = pulumi.Config("azure-native").require("location")
@@ -18,6 +18,7 @@ stores = cfg.get_object("storage") or {}
 participants = cfg.get_object("participants") or {}
 shares = cfg.get_object("shares") or {}
 received = cfg.get_object("subscriptions") or {}
+monitoring = cfg.get_object("monitoring")
 
 ROLES = {  # built-in roles: Storage Blob Data Contributor (to receive), Reader (to share)
     "blob-contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
@@ -42,7 +43,97 @@ account = datashare.Account(
     tags=tags,
     opts=pulumi.ResourceOptions(protect=protect),
 )
-subscription_id = authorization.get_client_config_output().subscription_id
+client = authorization.get_client_config_output()
+subscription_id = client.subscription_id
+
+workspace_id = None
+if monitoring:  # the workspace, the account's logs, the action group and the alert
+    component_monitoring = pulumi.ComponentResource("federation:monitoring:Monitoring", "monitoring")
+    in_monitoring = pulumi.ResourceOptions(parent=component_monitoring)
+    workspace_id = monitoring.get("workspace", {}).get("id")
+    if workspace_id is None:
+        workspace_id = operationalinsights.Workspace(
+            "workspace",
+            workspace_name=monitoring.get("workspace", {}).get("name") or f"log-fl-{env}",
+            resource_group_name=group.name,
+            location=location,
+            sku={"name": "PerGB2018"},
+            retention_in_days=monitoring.get("retentionDays", 90),
+            features={"enable_log_access_using_only_resource_permissions": True, "disable_local_auth": True},
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=component_monitoring, protect=protect),
+        ).id
+    categories = ("SentShareSnapshots", "ReceivedShareSnapshots", "Shares", "ShareSubscriptions")
+    monitor.DiagnosticSetting(
+        "account",
+        name="federation-logs",
+        resource_uri=account.id,
+        workspace_id=workspace_id,
+        log_analytics_destination_type="Dedicated",
+        logs=[{"category": c, "enabled": True} for c in categories],
+        metrics=[{"category": "AllMetrics", "enabled": True}],
+        opts=in_monitoring,
+    )
+    action_group = monitor.ActionGroup(
+        "alerts",
+        action_group_name=f"ag-fl-{env}",
+        resource_group_name=group.name,
+        location="Global",
+        group_short_name="fl-snapshot",
+        enabled=True,
+        email_receivers=[
+            {"name": e, "email_address": e, "use_common_alert_schema": True}
+            for e in sorted(monitoring["emails"], key=str.lower)
+        ],
+        tags=tags,
+        opts=in_monitoring,
+    )
+    account_name = cfg.get("accountName") or f"dsa-fl-{env}"
+    query = pulumi.Output.concat(
+        "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
+        "| where _ResourceId startswith '",
+        account.id,
+        "'\n| where Status == 'Failed'\n"
+        "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
+        "| extend ShareOrSubscription = coalesce("
+        "extract(@'(?i)/(shares|sharesubscriptions)/([^/]+)', 2, _ResourceId), '(account-wide)')\n"
+        "| project TimeGenerated, Side, ShareOrSubscription, DataSetName, DataSetType, DetailMessage, CorrelationId",
+    )
+    monitor.ScheduledQueryRule(
+        "failed-snapshots",
+        rule_name=f"{account_name}-failed-snapshots",
+        resource_group_name=group.name,
+        location=location,
+        kind="LogAlert",
+        display_name=f"Failed Data Share snapshots ({account_name})",
+        description="A snapshot failed on a share sent or a share received: "
+        "the dimensions name the side, the share or subscription, and the dataset.",
+        severity=1,
+        enabled=True,
+        scopes=[workspace_id],
+        evaluation_frequency="PT5M",
+        window_size="PT15M",
+        criteria={
+            "all_of": [
+                {
+                    "query": query,
+                    "time_aggregation": "Count",
+                    "operator": "GreaterThan",
+                    "threshold": 0,
+                    "dimensions": [
+                        {"name": d, "operator": "Include", "values": ["*"]}
+                        for d in ("Side", "ShareOrSubscription", "DataSetName")
+                    ],
+                    "failing_periods": {"number_of_evaluation_periods": 1, "min_failing_periods_to_alert": 1},
+                }
+            ]
+        },
+        skip_query_validation=True,
+        actions={"action_groups": [action_group.id]},
+        tags=tags,
+        opts=in_monitoring,
+    )
+    component_monitoring.register_outputs({"workspaceId": workspace_id, "actionGroupId": action_group.id})
 principal_id = account.identity.principal_id
 needs = {  # role -> the storage keys the account's identity needs it on
     role: {ds["storage"] for entry in entries.values() for ds in entry["datasets"].values()}
@@ -74,6 +165,22 @@ for key, entry in sorted(stores.items()):
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
             encryption={"key_source": "Microsoft.Storage", "require_infrastructure_encryption": True},
+            allow_shared_key_access=bool(entry.get("sharedKeyAccess")),
+            default_to_o_auth_authentication=True,
+            public_network_access="Enabled",
+            network_rule_set={
+                "default_action": "Deny",
+                "bypass": "AzureServices",
+                "resource_access_rules": [{"resource_id": account.id, "tenant_id": client.tenant_id}],
+                "ip_rules": [
+                    {"i_p_address_or_range": ip, "action": "Allow"}
+                    for ip in sorted(entry.get("network", {}).get("allow", []))
+                ],
+                "virtual_network_rules": [
+                    {"virtual_network_resource_id": s, "action": "Allow"}
+                    for s in sorted(entry.get("network", {}).get("subnets", []), key=str.lower)
+                ],
+            },
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=component,
@@ -82,7 +189,7 @@ for key, entry in sorted(stores.items()):
             ),
         )
         retention = {"enabled": True, "days": 7}
-        storage.BlobServiceProperties(
+        blob_service = storage.BlobServiceProperties(
             key,
             account_name=created.name,
             resource_group_name=group.name,
@@ -91,6 +198,15 @@ for key, entry in sorted(stores.items()):
             container_delete_retention_policy=retention,
             opts=child,
         )
+        if workspace_id is not None:
+            monitor.DiagnosticSetting(
+                key,
+                name="federation-logs",
+                resource_uri=blob_service.id,
+                workspace_id=workspace_id,
+                logs=[{"category": c, "enabled": True} for c in ("StorageRead", "StorageWrite", "StorageDelete")],
+                opts=child,
+            )
         for name in sorted(entry.get("containers", [])):
             containers[key, name] = storage.BlobContainer(
                 f"{key}.{name}",
@@ -267,3 +383,6 @@ pulumi.export("accountPrincipalId", principal_id)
 pulumi.export("shares", share_outputs)
 pulumi.export("storage", {key: targets[key][3] for key in sorted(stores)})
 pulumi.export("subscriptions", subscription_outputs)
+if monitoring:
+    pulumi.export("workspaceId", workspace_id)
+    pulumi.export("actionGroupId", action_group.id)

@@ -5,6 +5,7 @@ at once, each with its key path and value, as a `pulumi.RunError` (no traceback)
 """
 
 import difflib
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from federation import naming
 NAMESPACE = "federation"
 LOCATION_KEY = "azure-native:location"
 # Keys Pulumi hands over as JSON text.
-_STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions")
+_STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions", "monitoring")
 
 # Azure Data Share service limits.
 MAX_SHARES = 200
@@ -61,6 +62,26 @@ def _rfc3339(value: Any) -> str:
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _ip_rule(value: Any) -> str:
+    """An address or range as Azure storage takes it in an IP rule: public IPv4 only, and
+    a /31 or /32 range only as its single addresses (Azure refuses those prefixes)."""
+    try:
+        network = ipaddress.ip_network(value, strict=True) if isinstance(value, str) else None
+    except ValueError as error:
+        raise PydanticCustomError(
+            "ip", "is not an IPv4 address or CIDR range: {error}", {"error": str(error)}
+        ) from None
+    if network is None or network.version != 4:
+        raise PydanticCustomError("ip", "must be an IPv4 address or CIDR range such as 81.2.69.0/24 (no IPv6)")
+    if "/" in value and network.prefixlen > 30:
+        raise PydanticCustomError("ip", "Azure refuses /31 and /32 ranges: list the single addresses instead")
+    if not network.is_global:
+        raise PydanticCustomError(
+            "ip", "is not a public internet address: Azure storage IP rules take only public ones (use subnets)"
+        )
+    return str(value)
+
+
 ShareName = Annotated[str, _named(naming.SHARE)]
 Key = Annotated[str, _named(naming.KEY)]
 StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
@@ -68,6 +89,8 @@ Container = Annotated[str, _named(naming.CONTAINER)]
 Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
 Time = Annotated[str, BeforeValidator(_rfc3339)]
 Path = Annotated[str, _named(naming.PATH)]
+IpRule = Annotated[str, BeforeValidator(_ip_rule)]
+SubnetId = Annotated[str, _named(naming.SUBNET_ID)]
 
 
 class _Model(BaseModel):
@@ -169,6 +192,21 @@ class Location(_Model):
         return self
 
 
+class Network(_Model):
+    """Where a created storage account takes data-plane traffic from, besides the Data
+    Share account: public addresses and virtual network subnets."""
+
+    allow: tuple[IpRule, ...] = ()
+    subnets: tuple[SubnetId, ...] = ()
+
+    @field_validator("allow", "subnets")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if len({v.lower() for v in values}) != len(values):
+            raise PydanticCustomError("duplicate", "lists an entry twice")
+        return values
+
+
 class Storage(_Model):
     """A storage account: created here (`name`) or existing and only referenced (`id`)."""
 
@@ -176,6 +214,9 @@ class Storage(_Model):
     id: str | None = None
     containers: tuple[Container, ...] = ()
     hns: bool = False
+    network: Network | None = None
+    # Off by default: Data Share authenticates with its managed identity, never a key.
+    shared_key_access: bool | None = None
 
     @field_validator("id")
     @classmethod
@@ -202,6 +243,11 @@ class Storage(_Model):
         if self.id is not None and self.containers:
             raise PydanticCustomError(
                 "existing_containers", "containers are created only on storage made here; drop them or use name"
+            )
+        if self.id is not None and (self.network is not None or self.shared_key_access is not None):
+            raise PydanticCustomError(
+                "existing_network",
+                "network and sharedKeyAccess apply only to storage made here: existing storage is never modified",
             )
         return self
 
@@ -345,6 +391,47 @@ class Subscription(_Model):
         return self
 
 
+class Workspace(_Model):
+    """The Log Analytics workspace logs go to: created here (`name`, or the default name)
+    or an existing one (`id`)."""
+
+    name: Annotated[str, _named(naming.WORKSPACE)] | None = None
+    id: Annotated[str, _named(naming.WORKSPACE_ID)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Workspace":
+        if self.name is not None and self.id is not None:
+            raise PydanticCustomError("workspace_form", "set at most one of name (created here) and id (existing)")
+        return self
+
+
+class Monitoring(_Model):
+    """Logs of the Data Share account and of created storage, and an alert on failed snapshots."""
+
+    workspace: Workspace = Workspace()
+    # Log Analytics' own bounds for interactive retention on the PerGB2018 tier.
+    retention_days: Annotated[int, Field(strict=True, ge=30, le=730)] = 90
+    emails: tuple[EmailStr, ...]
+
+    @field_validator("emails")
+    @classmethod
+    def _unique(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        if not emails:
+            raise PydanticCustomError("empty", "needs at least one address to tell of failed snapshots")
+        if len({e.lower() for e in emails}) != len(emails):
+            raise PydanticCustomError("duplicate", "lists an address twice")
+        return emails
+
+    @model_validator(mode="after")
+    def _retention_on_created(self) -> "Monitoring":
+        if self.workspace.id is not None and "retention_days" in self.model_fields_set:
+            raise PydanticCustomError(
+                "existing_workspace",
+                "retentionDays applies only to a workspace made here; its owner sets it on one by id",
+            )
+        return self
+
+
 class Config(_Model):
     """The whole stack config."""
 
@@ -360,6 +447,7 @@ class Config(_Model):
     participants: dict[Key, Participant] = Field(default_factory=dict, alias=f"{NAMESPACE}:participants")
     shares: dict[ShareName, Share] = Field(default_factory=dict, alias=f"{NAMESPACE}:shares")
     subscriptions: dict[ShareName, Subscription] = Field(default_factory=dict, alias=f"{NAMESPACE}:subscriptions")
+    monitoring: Monitoring | None = Field(None, alias=f"{NAMESPACE}:monitoring")
 
     @model_validator(mode="before")
     @classmethod
@@ -412,6 +500,12 @@ class Config(_Model):
                 )
             seen[entry.account_name] = key
         return storage
+
+    @property
+    def workspace_name(self) -> str:
+        """The Azure name of the workspace created here (monitoring with no workspace id)."""
+        chosen = self.monitoring.workspace.name if self.monitoring else None
+        return chosen or naming.workspace(self.environment)
 
     @property
     def resource_tags(self) -> dict[str, str]:

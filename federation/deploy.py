@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from federation import classes, naming
-from federation.graph import STACK_REFERENCE, SUBSCRIPTION, Concat, Graph, Guid, Ref, Value
+from federation.graph import CLIENT_CONFIG, STACK_REFERENCE, Concat, Graph, Guid, Ref, Value
 
 
 def deploy(graph: Graph) -> None:
@@ -47,8 +47,8 @@ class _Registrar:
         self.registered: dict[str, pulumi.Resource] = {}
 
     def resolve(self, value: Value) -> Any:
-        if value == SUBSCRIPTION:
-            return self._client_config.subscription_id
+        if isinstance(value, Ref) and value.node == CLIENT_CONFIG:
+            return getattr(self._client_config, value.attr)
         if isinstance(value, Ref):
             output: Any = functools.reduce(getattr, value.attr.split("."), self.registered[value.node])
             return output.apply(functools.partial(_lookup, value)) if value.items else output
@@ -65,7 +65,7 @@ class _Registrar:
 
     @functools.cached_property
     def _client_config(self) -> Any:
-        # One invoke per run, and only if something needs the deploying subscription.
+        # One invoke per run, and only if something needs the deploying identity.
         return classes.get_client_config_output()
 
 

@@ -7,3 +7,6 @@ ACCOUNT_PRINCIPAL_ID = "accountPrincipalId"
 SHARES = "shares"
 STORAGE = "storage"
 SUBSCRIPTIONS = "subscriptions"
+# With `federation:monitoring` only.
+WORKSPACE_ID = "workspaceId"
+ACTION_GROUP_ID = "actionGroupId"

@@ -38,8 +38,10 @@ class Guid:
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
-# The deploying identity's subscription, from the provider's client config.
-SUBSCRIPTION = Ref("client-config", "subscription_id")
+# The deploying identity, from the provider's client config: not a node of the graph.
+CLIENT_CONFIG = "client-config"
+SUBSCRIPTION = Ref(CLIENT_CONFIG, "subscription_id")
+TENANT = Ref(CLIENT_CONFIG, "tenant_id")
 
 # replace_on_changes for resources Azure cannot update at all.
 ALL = ("*",)
@@ -94,7 +96,7 @@ class Graph:
         if node.key in self.nodes:
             raise ValueError(f"two resources would share the URN of {node.key}")
         needed = [n.key for n in (node.parent, *node.depends_on) if n is not None]
-        needed += [r.node for r in references(node.inputs) if r != SUBSCRIPTION]
+        needed += [r.node for r in references(node.inputs) if r.node != CLIENT_CONFIG]
         missing = [key for key in needed if key not in self.nodes]
         if missing:
             raise ValueError(f"{node.key} is added before {', '.join(missing)}")

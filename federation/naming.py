@@ -48,6 +48,21 @@ STORAGE_ID = _rule(
     r"/(?i:providers/Microsoft\.Storage/storageAccounts)/(?P<name>[a-z0-9]{3,24})",
     "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>",
 )
+SUBNET_ID = _rule(
+    r"/(?i:subscriptions)/[0-9a-fA-F-]{36}/(?i:resourceGroups)/[-\w.()]{1,90}"
+    r"/(?i:providers/Microsoft\.Network/virtualNetworks)/[-\w.]{2,64}/(?i:subnets)/[-\w.]{1,80}",
+    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+)
+# Log Analytics: 4-63 letters, digits and hyphens, starting and ending with a letter or digit.
+WORKSPACE = _rule(
+    r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]",
+    "4-63 letters, digits or hyphens, starting and ending with a letter or digit",
+)
+WORKSPACE_ID = _rule(
+    r"/(?i:subscriptions)/[0-9a-fA-F-]{36}/(?i:resourceGroups)/[-\w.()]{1,90}"
+    r"/(?i:providers/Microsoft\.OperationalInsights/workspaces)/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]",
+    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>",
+)
 # A stack as `pulumi stack ls` names it: stack, project/stack or org/project/stack.
 STACK = _rule(r"([\w.-]+/){0,2}[\w.-]+", "a stack name such as org/federation/coordinator-prod")
 # A blob name or ADLS Gen2 path below a container: no empty segment, no trailing dot.
@@ -69,6 +84,14 @@ def resource_group(environment: str) -> str:
 
 def account(environment: str) -> str:
     return f"dsa-fl-{environment}"
+
+
+def workspace(environment: str) -> str:
+    return f"log-fl-{environment}"
+
+
+def action_group(environment: str) -> str:
+    return f"ag-fl-{environment}"
 
 
 # Fixed namespace so role-assignment names are the same on every run and every machine.

@@ -286,6 +286,22 @@ _AZURE: dict[str, tuple[str, str]] = {
         "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
         "roleAssignmentName",
     ),
+    "azure-native:operationalinsights:Workspace": (
+        _RG + "/providers/Microsoft.OperationalInsights/workspaces/{workspaceName}",
+        "workspaceName",
+    ),
+    "azure-native:monitor:ActionGroup": (
+        _RG + "/providers/Microsoft.Insights/actionGroups/{actionGroupName}",
+        "actionGroupName",
+    ),
+    "azure-native:monitor:ScheduledQueryRule": (
+        _RG + "/providers/Microsoft.Insights/scheduledQueryRules/{ruleName}",
+        "ruleName",
+    ),
+    "azure-native:monitor:DiagnosticSetting": (
+        "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}",
+        "name",
+    ),
     "azure-native:datashare:Account": (_DSA, "accountName"),
     "azure-native:datashare:Share": (_SHARE, "shareName"),
     "azure-native:datashare:Invitation": (_SHARE + "/invitations/{invitationName}", "invitationName"),

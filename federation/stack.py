@@ -1,6 +1,6 @@
 """What one stack builds from its config: the whole resource graph and its outputs."""
 
-from federation import exports, receiving, sharing, storage
+from federation import exports, monitoring, receiving, sharing, storage
 from federation.config import Config
 from federation.graph import Graph, Node
 from federation.storage import BLOB_DATA_CONTRIBUTOR, BLOB_DATA_READER, Role
@@ -33,9 +33,10 @@ def build(config: Config) -> Graph:
             protect=config.protect,
         )
     )
+    monitor = monitoring.add(graph, config, group, account)
     roles = _roles(config)
     targets = {
-        key: storage.add(graph, config, key, config.storage[key], roles.get(key, set()), group, account)
+        key: storage.add(graph, config, key, config.storage[key], roles.get(key, set()), group, account, monitor)
         for key in sorted(config.storage)
     }
     shares = {
@@ -55,6 +56,9 @@ def build(config: Config) -> Graph:
         exports.STORAGE: {key: targets[key].id for key in sorted(config.storage)},
         exports.SUBSCRIPTIONS: subscriptions,
     }
+    if monitor is not None:
+        graph.outputs[exports.WORKSPACE_ID] = monitor.workspace_id
+        graph.outputs[exports.ACTION_GROUP_ID] = monitor.action_group_id
     return graph
 
 

@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from federation.config import Config, Storage
-from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Node, Value
+from federation.graph import SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Value
+from federation.monitoring import BLOB_LOGS, DIAGNOSTIC_SETTING, DIAGNOSTICS_NAME, Monitor
 
 COMPONENT = "federation:storage:Storage"
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
@@ -50,14 +51,21 @@ class Target:
 
 
 def add(
-    graph: Graph, config: Config, key: str, storage: Storage, roles: set[Role], group: Node, account: Node
+    graph: Graph,
+    config: Config,
+    key: str,
+    storage: Storage,
+    roles: set[Role],
+    group: Node,
+    account: Node,
+    monitor: Monitor | None = None,
 ) -> Target:
     """Register one storage entry; existing storage that no role needs registers nothing."""
     if not storage.created and not roles:
         return _existing(storage)
     component = graph.add(Node(COMPONENT, key, component=True))
     if storage.created:
-        created = _create(graph, config, key, storage, group, component)
+        created = _create(graph, config, key, storage, group, account, component, monitor)
         containers = {
             name: _container(graph, config, key, name, created, group, component) for name in sorted(storage.containers)
         }
@@ -133,7 +141,35 @@ def _container(graph: Graph, config: Config, key: str, name: str, account: Node,
     )
 
 
-def _create(graph: Graph, config: Config, key: str, storage: Storage, group: Node, component: Node) -> Node:
+def _network(storage: Storage, data_share: Node) -> dict[str, Value]:
+    """Deny by default (CIS 4.7); let trusted Azure services through (CIS 4.8), and by a
+    resource instance rule, as Microsoft recommends, the Data Share account itself; then
+    the entry's own addresses and subnets, sorted so that their order changes nothing."""
+    network = storage.network
+    return {
+        "default_action": "Deny",
+        "bypass": "AzureServices",
+        "resource_access_rules": [{"resource_id": data_share.ref("id"), "tenant_id": TENANT}],
+        "ip_rules": [
+            {"i_p_address_or_range": ip, "action": "Allow"} for ip in sorted(network.allow if network else ())
+        ],
+        "virtual_network_rules": [
+            {"virtual_network_resource_id": subnet, "action": "Allow"}
+            for subnet in sorted(network.subnets if network else (), key=str.lower)
+        ],
+    }
+
+
+def _create(
+    graph: Graph,
+    config: Config,
+    key: str,
+    storage: Storage,
+    group: Node,
+    data_share: Node,
+    component: Node,
+    monitor: Monitor | None,
+) -> Node:
     account = graph.add(
         Node(
             STORAGE_ACCOUNT,
@@ -152,6 +188,12 @@ def _create(graph: Graph, config: Config, key: str, storage: Storage, group: Nod
                 "allow_blob_public_access": False,
                 "allow_cross_tenant_replication": False,
                 "encryption": {"key_source": "Microsoft.Storage", "require_infrastructure_encryption": True},
+                # Data Share reads and writes with its managed identity, never a key.
+                "allow_shared_key_access": bool(storage.shared_key_access),
+                "default_to_o_auth_authentication": True,
+                # Enabled: Data Share has no private endpoint; the rules below narrow it.
+                "public_network_access": "Enabled",
+                "network_rule_set": _network(storage, data_share),
                 "tags": config.resource_tags,
             },
             parent=component,
@@ -160,7 +202,7 @@ def _create(graph: Graph, config: Config, key: str, storage: Storage, group: Nod
         )
     )
     retention = {"enabled": True, "days": SOFT_DELETE_DAYS}
-    graph.add(
+    blob_service = graph.add(
         Node(
             BLOB_SERVICE,
             key,
@@ -174,4 +216,18 @@ def _create(graph: Graph, config: Config, key: str, storage: Storage, group: Nod
             parent=component,
         )
     )
+    if monitor is not None:
+        graph.add(
+            Node(
+                DIAGNOSTIC_SETTING,
+                key,
+                {
+                    "name": DIAGNOSTICS_NAME,
+                    "resource_uri": blob_service.ref("id"),
+                    "workspace_id": monitor.workspace_id,
+                    "logs": [{"category": category, "enabled": True} for category in BLOB_LOGS],
+                },
+                parent=component,
+            )
+        )
     return account

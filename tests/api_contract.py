@@ -152,3 +152,218 @@ def _is_time(value: str) -> bool:
         return False
     datetime.fromisoformat(value)
     return True
+
+
+# Azure Monitor and Log Analytics, per type token: what the API versions azure-native 3.x
+# uses accept (Microsoft.Insights diagnostic settings 2021-05-01-preview, action groups
+# 2024-10-01-preview, scheduled query rules 2025-01-01-preview; Microsoft.OperationalInsights
+# workspaces 2023-09-01). azure-native flattens `properties` into the inputs, beside the
+# path parameters, location and tags. Nested objects: path with [] for list items ->
+# (required, defined).
+@dataclass(frozen=True)
+class Shape:
+    path: tuple[str, ...]
+    required: frozenset[str]
+    optional: frozenset[str]
+    nested: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    enums: dict[str, set[Any]] = field(default_factory=dict)
+    max_length: dict[str, int] = field(default_factory=dict)
+    name: re.Pattern[str] | None = None
+
+
+def _f(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+_LOG_SETTINGS = (_f("enabled"), _f("category", "categoryGroup", "enabled", "retentionPolicy"))
+_CONDITION = _f(
+    "criterionType",
+    "query",
+    "timeAggregation",
+    "metricMeasureColumn",
+    "resourceIdColumn",
+    "dimensions",
+    "operator",
+    "threshold",
+    "alertSensitivity",
+    "ignoreDataBefore",
+    "failingPeriods",
+    "metricName",
+    "minRecurrenceCount",
+)
+_RECEIVER_LISTS = (
+    "emailReceivers",
+    "smsReceivers",
+    "webhookReceivers",
+    "itsmReceivers",
+    "azureAppPushReceivers",
+    "automationRunbookReceivers",
+    "voiceReceivers",
+    "logicAppReceivers",
+    "azureFunctionReceivers",
+    "armRoleReceivers",
+    "eventHubReceivers",
+    "incidentReceivers",
+)
+
+MONITOR: dict[str, Shape] = {
+    "azure-native:operationalinsights:Workspace": Shape(
+        ("resourceGroupName", "workspaceName"),
+        _f("location"),  # a tracked resource
+        _f(
+            "tags",
+            "identity",
+            "sku",
+            "retentionInDays",
+            "workspaceCapping",
+            "publicNetworkAccessForIngestion",
+            "publicNetworkAccessForQuery",
+            "forceCmkForQuery",
+            "features",
+            "defaultDataCollectionRuleResourceId",
+        ),
+        nested={
+            "sku": (_f("name"), _f("name", "capacityReservationLevel")),
+            "features": (
+                frozenset(),
+                _f(
+                    "enableDataExport",
+                    "immediatePurgeDataOn30Days",
+                    "enableLogAccessUsingOnlyResourcePermissions",
+                    "clusterResourceId",
+                    "disableLocalAuth",
+                ),
+            ),
+        },
+        enums={
+            "sku.name": {
+                "Free",
+                "Standard",
+                "Premium",
+                "PerNode",
+                "PerGB2018",
+                "Standalone",
+                "CapacityReservation",
+                "LACluster",
+            }
+        },
+        name=re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$"),
+    ),
+    "azure-native:monitor:DiagnosticSetting": Shape(
+        ("resourceUri", "name"),
+        frozenset(),
+        _f(
+            "storageAccountId",
+            "serviceBusRuleId",
+            "eventHubAuthorizationRuleId",
+            "eventHubName",
+            "metrics",
+            "logs",
+            "workspaceId",
+            "marketplacePartnerId",
+            "logAnalyticsDestinationType",
+        ),
+        nested={"logs[]": _LOG_SETTINGS, "metrics[]": (_f("enabled"), _f("timeGrain", *_LOG_SETTINGS[1]))},
+        # "Possible values are: Dedicated and null (null is default.)"
+        enums={"logAnalyticsDestinationType": {"Dedicated"}},
+    ),
+    "azure-native:monitor:ActionGroup": Shape(
+        ("resourceGroupName", "actionGroupName"),
+        _f("location", "groupShortName", "enabled"),
+        _f("tags", "identity", *_RECEIVER_LISTS),
+        nested={"emailReceivers[]": (_f("name", "emailAddress"), _f("name", "emailAddress", "useCommonAlertSchema"))},
+        max_length={"groupShortName": 12},
+    ),
+    "azure-native:monitor:ScheduledQueryRule": Shape(
+        ("resourceGroupName", "ruleName"),
+        # location is required; severity, the schedule and criteria are "required only for
+        # rules of the kind LogAlert", the only kind built here.
+        _f("location", "severity", "evaluationFrequency", "windowSize", "criteria"),
+        _f(
+            "tags",
+            "identity",
+            "kind",
+            "description",
+            "displayName",
+            "enabled",
+            "scopes",
+            "overrideQueryTimeRange",
+            "targetResourceTypes",
+            "muteActionsDuration",
+            "actions",
+            "checkWorkspaceAlertsStorageConfigured",
+            "skipQueryValidation",
+            "autoMitigate",
+            "resolveConfiguration",
+        ),
+        nested={
+            "criteria": (frozenset(), _f("allOf")),
+            "criteria.allOf[]": (frozenset(), _CONDITION),
+            "criteria.allOf[].dimensions[]": (_f("name", "operator", "values"), _f("name", "operator", "values")),
+            "criteria.allOf[].failingPeriods": (
+                frozenset(),
+                _f("numberOfEvaluationPeriods", "minFailingPeriodsToAlert"),
+            ),
+            "actions": (frozenset(), _f("actionGroups", "customProperties", "actionProperties")),
+        },
+        enums={
+            "kind": {"LogAlert", "SimpleLogAlert", "LogToMetric"},
+            "severity": {0, 1, 2, 3, 4},
+            "criteria.allOf[].criterionType": {"StaticThresholdCriterion", "DynamicThresholdCriterion"},
+            "criteria.allOf[].timeAggregation": {"Count", "Average", "Minimum", "Maximum", "Total"},
+            "criteria.allOf[].operator": {
+                "Equals",
+                "GreaterThan",
+                "GreaterThanOrEqual",
+                "LessThan",
+                "LessThanOrEqual",
+                "GreaterOrLessThan",
+            },
+            "criteria.allOf[].dimensions[].operator": {"Include", "Exclude"},
+        },
+        name=re.compile(r"^[^#<>%&:\\?/{}*]{1,260}$"),
+    ),
+}
+
+
+def monitor_violations(type_: str, inputs: dict[str, Any], known: bool = True) -> list[str]:
+    """How a monitoring resource's inputs break its API; [] if they do not."""
+    shape = MONITOR[type_]
+    found = []
+    missing = (set(shape.path) | shape.required) - set(inputs)
+    if missing:
+        found.append(f"missing {sorted(missing)}")
+    undefined = set(inputs) - set(shape.path) - shape.required - shape.optional
+    if undefined:
+        found.append(f"not defined by the API: {sorted(undefined)}")
+    for path, (required, defined) in shape.nested.items():
+        for value in _all_at(inputs, path):
+            if not isinstance(value, dict):
+                continue
+            if required - set(value):
+                found.append(f"{path} missing {sorted(required - set(value))}")
+            if set(value) - defined:
+                found.append(f"{path} not defined by the API: {sorted(set(value) - defined)}")
+    for path, allowed in shape.enums.items():
+        for value in _all_at(inputs, path):
+            if _literal(value, known) and value not in allowed:
+                found.append(f"{path} {value!r} not one of {sorted(allowed, key=str)}")
+    for name, limit in shape.max_length.items():
+        value = inputs.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            found.append(f"{name} {value!r} is longer than {limit}")
+    own_name = inputs.get(shape.path[-1])
+    if shape.name is not None and isinstance(own_name, str) and not shape.name.match(own_name):
+        found.append(f"{shape.path[-1]} {own_name!r} does not match {shape.name.pattern}")
+    return found
+
+
+def _all_at(value: Any, path: str) -> list[Any]:
+    """Every value at a dotted path, `[]` stepping into each item of a list."""
+    values = [value]
+    for part in path.split("."):
+        key, into_list = part.removesuffix("[]"), part.endswith("[]")
+        values = [v.get(key) for v in values if isinstance(v, dict) and v.get(key) is not None]
+        if into_list:
+            values = [item for v in values if isinstance(v, list) for item in v]
+    return values

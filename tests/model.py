@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from federation import config as config_module
 from federation import naming, offline, stack
-from federation.graph import SUBSCRIPTION, Concat, Graph, Guid, Node, Ref, references
+from federation.graph import CLIENT_CONFIG, SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Ref, references
 
 # Inputs whose value is a user map: their keys are data, not property names.
 MAP_INPUTS = {"tags", "triggers"}
@@ -73,6 +73,8 @@ def engine_inputs(node: Node, registered: Mapping[str, offline.Registration]) ->
 def _resolved(value: Any, registered: Mapping[str, offline.Registration], keep_keys: bool = False) -> Any:
     if value == SUBSCRIPTION:
         return offline.SUBSCRIPTION_ID
+    if value == TENANT:
+        return offline.TENANT_ID
     if isinstance(value, Ref):
         source = registered[value.node]
         found: Any = source.id if value.attr == "id" else source.outputs
@@ -97,4 +99,4 @@ def _resolved(value: Any, registered: Mapping[str, offline.Registration], keep_k
 
 def referenced(node: Node) -> set[str]:
     """Keys of the nodes whose outputs this node's inputs use."""
-    return {r.node for r in references(node.inputs) if r != SUBSCRIPTION}
+    return {r.node for r in references(node.inputs) if r.node != CLIENT_CONFIG}

@@ -48,6 +48,45 @@ times = st.datetimes(
 emails = st.builds(lambda user, org: f"{user}@{org}.example", keys, _name(LOWER, LOWER + DIGITS, 1, 8))
 
 
+# Public IPv4 addresses and ranges Azure storage takes in IP rules (no /31 or /32).
+public_ips = st.one_of(
+    st.builds("81.2.{}.{}".format, st.integers(0, 255), st.integers(0, 255)),
+    st.builds(lambda b, p: f"52.{b}.0.0/{p}", st.integers(0, 255), st.integers(16, 16)),
+    st.builds(lambda c, p: f"20.50.{c}.0/{p}", st.integers(0, 255), st.integers(24, 24)),
+)
+subnets = st.builds(
+    "/subscriptions/{}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-{}/subnets/{}".format,
+    guids,
+    keys,
+    keys,
+)
+
+
+@st.composite
+def network(draw: st.DrawFn) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if draw(st.booleans()):
+        found["allow"] = draw(st.lists(public_ips, max_size=3, unique=True))
+    if draw(st.booleans()):
+        found["subnets"] = draw(st.lists(subnets, max_size=2, unique_by=str.lower))
+    return found
+
+
+@st.composite
+def monitoring(draw: st.DrawFn) -> dict[str, Any]:
+    """`federation:monitoring`: a workspace made here (default or named) or one by id."""
+    found: dict[str, Any] = {"emails": draw(st.lists(emails, min_size=1, max_size=3, unique_by=str.lower))}
+    form = draw(st.sampled_from(["default", "name", "id"]))
+    if form == "name":
+        found["workspace"] = {"name": "log-" + draw(keys)}
+    elif form == "id":
+        group = f"/subscriptions/{draw(guids)}/resourceGroups/rg-{draw(keys)}"
+        found["workspace"] = {"id": f"{group}/providers/Microsoft.OperationalInsights/workspaces/log-{draw(keys)}"}
+    if form != "id" and draw(st.booleans()):
+        found["retentionDays"] = draw(st.integers(30, 730))
+    return found
+
+
 @st.composite
 def storage_entry(draw: st.DrawFn, name: str) -> dict[str, Any]:
     hns = draw(st.booleans())
@@ -56,6 +95,10 @@ def storage_entry(draw: st.DrawFn, name: str) -> dict[str, Any]:
             "name": name,
             "containers": draw(st.lists(containers, min_size=1, max_size=3, unique=True)),
         }
+        if draw(st.booleans()):
+            entry["network"] = draw(network())
+        if draw(st.booleans()):
+            entry["sharedKeyAccess"] = draw(st.booleans())
     else:
         group = f"/subscriptions/{draw(guids)}/resourceGroups/rg-{draw(keys)}"
         entry = {"id": f"{group}/providers/Microsoft.Storage/storageAccounts/{name}"}
@@ -150,6 +193,8 @@ def configs(draw: st.DrawFn, min_shares: int = 0) -> dict[str, Any]:
         config["federation:protect"] = draw(st.booleans())
     if draw(st.booleans()):
         config["federation:tags"] = draw(st.dictionaries(keys, keys, max_size=2))
+    if draw(st.booleans()):
+        config["federation:monitoring"] = draw(monitoring())
     return config
 
 
@@ -165,7 +210,17 @@ def additions(draw: st.DrawFn, config: dict[str, Any]) -> tuple[dict[str, Any], 
     edited = copy.deepcopy(config)
     storage, shares = edited["federation:storage"], edited["federation:shares"]
     kinds = ["participant", "share", "storage", "subscription"] + (["dataset"] if shares else [])
+    kinds += [] if "federation:monitoring" in edited else ["monitoring"]
+    bare = sorted(k for k, e in storage.items() if "name" in e and "network" not in e)
+    kinds += ["network"] if bare else []
     kind = draw(st.sampled_from(kinds))
+    if kind == "monitoring":
+        edited["federation:monitoring"] = draw(monitoring())
+        return edited, "monitoring:"
+    if kind == "network":
+        key = draw(st.sampled_from(bare))
+        storage[key]["network"] = draw(network())
+        return edited, f"network:{key}"
     if kind == "participant":
         key = draw(fresh(set(edited["federation:participants"]), keys))
         edited["federation:participants"][key] = draw(participant())

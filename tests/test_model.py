@@ -118,3 +118,74 @@ def test_contract_catches_what_azure_rejects(
     assert api_contract.violations(sample.type, dict(sample.inputs)) == []
     broken = {k: v for k, v in (dict(sample.inputs) | inputs).items() if v is not None}
     assert any(problem in p for p in api_contract.violations(sample.type, broken))
+
+
+MONITORED = tuple(api_contract.MONITOR)
+
+
+@given(strategies.configs())
+def test_every_monitoring_resource_fits_the_api(config: dict[str, Any]) -> None:
+    graph = build(config)
+    found = {
+        node.key: api_contract.monitor_violations(node.type, camel_deep(dict(node.inputs)), known=False)
+        for node in graph
+        if node.type in MONITORED
+    }
+    assert found == {key: [] for key in found}
+
+
+def camel_deep(value: Any) -> Any:
+    """Inputs as the engine names them, into lists too."""
+    if isinstance(value, dict):
+        return {to_camel(k): camel_deep(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [camel_deep(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def monitored() -> list[offline.Registration]:
+    config = stack_file_config(PROJECT / "Pulumi.dev.yaml")
+    config["federation:monitoring"] = {"workspace": {"name": "log-ops"}, "emails": ["a@b.org", "c@d.org"]}
+    result = offline.run(offline.config_values(config), "dev")
+    assert result.error is None, str(result.error)
+    return [r for r in result.resources if r.type in MONITORED]
+
+
+def test_registered_monitoring_resources_fit_the_api(monitored: list[offline.Registration]) -> None:
+    assert {r.type for r in monitored} == set(MONITORED)
+    assert {r.urn: api_contract.monitor_violations(r.type, dict(r.inputs)) for r in monitored} == {
+        r.urn: [] for r in monitored
+    }
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "problem"),
+    [
+        ("monitor:ActionGroup", {"groupShortName": "federation-snapshots"}, "longer than 12"),
+        ("monitor:ActionGroup", {"emailReceivers": [{"name": "x"}]}, "emailReceivers[] missing ['emailAddress']"),
+        ("monitor:ActionGroup", {"location": None}, "missing ['location']"),
+        ("monitor:DiagnosticSetting", {"logAnalyticsDestinationType": "AzureDiagnostics"}, "not one of"),
+        ("monitor:DiagnosticSetting", {"logs": [{"category": "Shares"}]}, "logs[] missing ['enabled']"),
+        ("monitor:DiagnosticSetting", {"retention": 30}, "not defined by the API"),
+        ("monitor:ScheduledQueryRule", {"severity": 5}, "severity 5 not one of"),
+        ("monitor:ScheduledQueryRule", {"windowSize": None}, "missing ['windowSize']"),
+        ("monitor:ScheduledQueryRule", {"ruleName": "a/b"}, "does not match"),
+        (
+            "monitor:ScheduledQueryRule",
+            {"criteria": {"allOf": [{"operator": "NotEquals", "dimensions": [{"name": "x"}]}]}},
+            "'NotEquals' not one of",
+        ),
+        ("operationalinsights:Workspace", {"sku": {"name": "PerGB"}}, "not one of"),
+        ("operationalinsights:Workspace", {"retentionDays": 90}, "not defined by the API"),
+    ],
+)
+def test_monitoring_contract_catches_what_azure_rejects(
+    monitored: list[offline.Registration], type_: str, inputs: dict[str, Any], problem: str
+) -> None:
+    sample = next(r for r in monitored if r.type == f"azure-native:{type_}")
+    assert api_contract.monitor_violations(sample.type, dict(sample.inputs)) == []
+    broken = {k: v for k, v in (dict(sample.inputs) | inputs).items() if v is not None}
+    assert any(problem in p for p in api_contract.monitor_violations(sample.type, broken)), (
+        api_contract.monitor_violations(sample.type, broken)
+    )

@@ -46,8 +46,25 @@ def test_created_storage_is_hardened(result: offline.Run) -> None:
         "allowBlobPublicAccess": False,
         "allowCrossTenantReplication": False,
         "encryption": {"keySource": "Microsoft.Storage", "requireInfrastructureEncryption": True},
+        "allowSharedKeyAccess": False,
+        "defaultToOAuthAuthentication": True,
+        "publicNetworkAccess": "Enabled",
+        "networkRuleSet": {
+            "defaultAction": "Deny",
+            "bypass": "AzureServices",
+            "resourceAccessRules": [
+                {
+                    "resourceId": result.named(f"{DS}:Account", "account").id,
+                    "tenantId": offline.TENANT_ID,
+                }
+            ],
+            "ipRules": [],
+            "virtualNetworkRules": [],
+        },
         "tags": {"environment": "test", "managedBy": "pulumi"},
     }
+    account = result.named(f"{DS}:Account", "account")
+    assert account.urn in storage.depends_on, "the instance rule names the account: created first"
     service = result.named("azure-native:storage:BlobServiceProperties", "models")
     assert service.inputs["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
     assert service.inputs["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}

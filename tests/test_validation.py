@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from federation import config as config_module
-from tests.support import LAKE_ID, OBJECT, TENANT, base, run
+from tests.support import LAKE_ID, OBJECT, SUB, TENANT, base, run
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -53,6 +53,16 @@ def subscription(**fields: Any) -> Edit:
         "datasets": {DATASET: {"storage": "models", "container": "eval"}},
     } | fields
     return put(*SUBS, value={k: v for k, v in value.items() if v is not None})
+
+
+NET = ("federation:storage", "models", "network")
+NET_PATH = "federation:storage.models.network"
+MON = "federation:monitoring"
+WORKSPACE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-ops"
+
+
+def monitoring(**fields: Any) -> Edit:
+    return put(MON, value={"emails": ["ops@coordinator.example"]} | fields)
 
 
 def many(count: int, make: Callable[[int], tuple[str, Any]]) -> dict[str, Any]:
@@ -354,6 +364,52 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "to the second",
     ),
     ("no such day", put(*GM, "expires", value="2027-02-30T00:00:00Z"), "global_model.expires", "is not a real time"),
+    # Storage networks: Azure takes public IPv4 addresses and ranges wider than /31, and subnets by id.
+    ("private range", put(*NET, "allow", value=["81.2.69.0/24", "10.1.0.0/16"]), f"{NET_PATH}.allow[1]", "public"),
+    ("/32 range", put(*NET, "allow", value=["81.2.69.160/32"]), f"{NET_PATH}.allow[0]", "/31 and /32"),
+    ("/31 range", put(*NET, "allow", value=["81.2.69.160/31"]), f"{NET_PATH}.allow[0]", "single addresses"),
+    ("ipv6", put(*NET, "allow", value=["2001:4860::/32"]), f"{NET_PATH}.allow[0]", "no IPv6"),
+    ("host bits", put(*NET, "allow", value=["81.2.69.1/24"]), f"{NET_PATH}.allow[0]", "host bits set"),
+    ("not an address", put(*NET, "allow", value=["office"]), f"{NET_PATH}.allow[0]", "'office'"),
+    ("loopback", put(*NET, "allow", value=["127.0.0.1"]), f"{NET_PATH}.allow[0]", "'127.0.0.1'"),
+    ("address twice", put(*NET, "allow", value=["81.2.69.160", "81.2.69.160"]), f"{NET_PATH}.allow", "twice"),
+    ("subnet id", put(*NET, "subnets", value=[f"/subscriptions/{SUB}/vnets/x"]), f"{NET_PATH}.subnets[0]", "subnets/"),
+    ("network typo", put(*NET, "alow", value=[]), f"{NET_PATH}.alow", "did you mean 'allow'"),
+    (
+        "network on existing storage",
+        put("federation:storage", "lake", "network", value={"allow": ["81.2.69.160"]}),
+        "federation:storage.lake",
+        "existing storage is never modified",
+    ),
+    (
+        "shared key on existing storage",
+        put("federation:storage", "lake", "sharedKeyAccess", value=True),
+        "federation:storage.lake",
+        "apply only to storage made here",
+    ),
+    # Monitoring.
+    ("monitoring without emails", put(MON, value={}), f"{MON}.emails", "is required"),
+    ("no email", put(MON, value={"emails": []}), f"{MON}.emails", "at least one address"),
+    ("bad email", put(MON, value={"emails": ["ops"]}), f"{MON}.emails[0]", "'ops'"),
+    ("email twice", put(MON, value={"emails": ["a@b.org", "A@b.org"]}), f"{MON}.emails", "twice"),
+    ("retention low", monitoring(retentionDays=7), f"{MON}.retentionDays", "greater than or equal to 30"),
+    ("retention high", monitoring(retentionDays=731), f"{MON}.retentionDays", "less than or equal to 730"),
+    ("retention text", monitoring(retentionDays="90"), f"{MON}.retentionDays", "'90'"),
+    ("workspace name", monitoring(workspace={"name": "log_fl"}), f"{MON}.workspace.name", "'log_fl'"),
+    ("workspace id", monitoring(workspace={"id": "/subscriptions/x"}), f"{MON}.workspace.id", "workspaces/<name>"),
+    (
+        "workspace both forms",
+        monitoring(workspace={"name": "log-fl", "id": WORKSPACE_ID}),
+        f"{MON}.workspace",
+        "at most one of name",
+    ),
+    (
+        "retention on existing workspace",
+        monitoring(workspace={"id": WORKSPACE_ID}, retentionDays=120),
+        MON,
+        "retentionDays applies only to a workspace made here",
+    ),
+    ("monitoring typo", monitoring(email=["a@b.org"]), f"{MON}.email", "did you mean 'emails'"),
 ]
 
 

@@ -1,0 +1,155 @@
+"""Monitoring: the Log Analytics workspace, the Data Share account's logs, and the alert
+that tells people of a failed snapshot. Storage sends its own logs (see `storage`)."""
+
+from dataclasses import dataclass
+
+from federation import naming
+from federation.config import Config
+from federation.graph import Concat, Graph, Node, Value
+
+COMPONENT = "federation:monitoring:Monitoring"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+ACTION_GROUP = "azure-native:monitor:ActionGroup"
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
+LOG_ALERT = "azure-native:monitor:ScheduledQueryRule"
+
+# The name of every diagnostic setting made here (a resource holds at most five).
+DIAGNOSTICS_NAME = "federation-logs"
+# Every Data Share log category: snapshots on both sides, shares, share subscriptions.
+ACCOUNT_LOGS = ("SentShareSnapshots", "ReceivedShareSnapshots", "Shares", "ShareSubscriptions")
+# Who read, wrote and deleted what on the blob service (CIS Azure Foundations 4.13).
+BLOB_LOGS = ("StorageRead", "StorageWrite", "StorageDelete")
+
+# Failed snapshots on either side, one alert per side, share or subscription and dataset.
+# The tables have no share column: the share or subscription comes from the log's
+# resource id where Azure records it there. Records take minutes to arrive, so the query
+# looks back three evaluations.
+_FAILED_SNAPSHOTS = (
+    "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
+    "| where _ResourceId startswith '{account}'\n"
+    "| where Status == 'Failed'\n"
+    "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
+    "| extend ShareOrSubscription = coalesce("
+    "extract(@'(?i)/(shares|sharesubscriptions)/([^/]+)', 2, _ResourceId), '(account-wide)')\n"
+    "| project TimeGenerated, Side, ShareOrSubscription, DataSetName, DataSetType, DetailMessage, CorrelationId"
+)
+ALERT_DIMENSIONS = ("Side", "ShareOrSubscription", "DataSetName")
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """What the rest of the stack sends logs to, and the stack's monitoring outputs."""
+
+    workspace_id: Value
+    action_group_id: Value
+
+
+def add(graph: Graph, config: Config, group: Node, account: Node) -> Monitor | None:
+    """Register the workspace (unless an existing one is named), the account's logs, the
+    action group and the alert; nothing without `federation:monitoring`."""
+    monitoring = config.monitoring
+    if monitoring is None:
+        return None
+    component = graph.add(Node(COMPONENT, "monitoring", component=True))
+    workspace_id: Value = monitoring.workspace.id
+    if workspace_id is None:
+        workspace_id = graph.add(
+            Node(
+                WORKSPACE,
+                "workspace",
+                {
+                    "workspace_name": config.workspace_name,
+                    "resource_group_name": group.ref("name"),
+                    "location": config.location,
+                    "sku": {"name": "PerGB2018"},
+                    "retention_in_days": monitoring.retention_days,
+                    # Queries need Entra sign-in and read rights on the resource logged;
+                    # diagnostic settings need no workspace key.
+                    "features": {"enable_log_access_using_only_resource_permissions": True, "disable_local_auth": True},
+                    "tags": config.resource_tags,
+                },
+                parent=component,
+                protect=config.protect,
+            )
+        ).ref("id")
+    graph.add(
+        Node(
+            DIAGNOSTIC_SETTING,
+            "account",
+            {
+                "name": DIAGNOSTICS_NAME,
+                "resource_uri": account.ref("id"),
+                "workspace_id": workspace_id,
+                # Resource-specific tables (MicrosoftDataShare*SnapshotLog), which the alert queries.
+                "log_analytics_destination_type": "Dedicated",
+                "logs": [{"category": category, "enabled": True} for category in ACCOUNT_LOGS],
+                "metrics": [{"category": "AllMetrics", "enabled": True}],
+            },
+            parent=component,
+        )
+    )
+    action_group = graph.add(
+        Node(
+            ACTION_GROUP,
+            "alerts",
+            {
+                "action_group_name": naming.action_group(config.environment),
+                "resource_group_name": group.ref("name"),
+                # Action groups are global; azure-native would otherwise fill in the
+                # resource group's region, which Azure refuses.
+                "location": "Global",
+                "group_short_name": "fl-snapshot",
+                "enabled": True,
+                "email_receivers": [
+                    {"name": email, "email_address": email, "use_common_alert_schema": True}
+                    for email in sorted(monitoring.emails, key=str.lower)
+                ],
+                "tags": config.resource_tags,
+            },
+            parent=component,
+        )
+    )
+    query_before, query_after = _FAILED_SNAPSHOTS.split("{account}")
+    graph.add(
+        Node(
+            LOG_ALERT,
+            "failed-snapshots",
+            {
+                "rule_name": f"{config.account_name}-failed-snapshots",
+                "resource_group_name": group.ref("name"),
+                # A log search alert is regional: it runs beside the workspace it queries.
+                "location": config.location,
+                "kind": "LogAlert",
+                "display_name": f"Failed Data Share snapshots ({config.account_name})",
+                "description": "A snapshot failed on a share sent or a share received: "
+                "the dimensions name the side, the share or subscription, and the dataset.",
+                "severity": 1,
+                "enabled": True,
+                "scopes": [workspace_id],
+                "evaluation_frequency": "PT5M",
+                "window_size": "PT15M",
+                "criteria": {
+                    "all_of": [
+                        {
+                            "query": Concat((query_before, account.ref("id"), query_after)),
+                            "time_aggregation": "Count",
+                            "operator": "GreaterThan",
+                            "threshold": 0,
+                            "dimensions": [
+                                {"name": name, "operator": "Include", "values": ["*"]} for name in ALERT_DIMENSIONS
+                            ],
+                            "failing_periods": {"number_of_evaluation_periods": 1, "min_failing_periods_to_alert": 1},
+                        }
+                    ]
+                },
+                # The snapshot tables appear with the first record; until then Azure's
+                # check of the query would refuse it.
+                "skip_query_validation": True,
+                "actions": {"action_groups": [action_group.ref("id")]},
+                "tags": config.resource_tags,
+            },
+            parent=component,
+        )
+    )
+    graph.finish(component, {"workspaceId": workspace_id, "actionGroupId": action_group.ref("id")})
+    return Monitor(workspace_id, action_group.ref("id"))

@@ -34,8 +34,11 @@ def _plan(args: argparse.Namespace) -> int:
     run = offline.run(stack_file.config, stack)
     if run.error is not None:
         return _invalid(path.name, run)
-    render = {"text": plan.render_text, "markdown": plan.render_markdown}
-    sys.stdout.write(plan.render_json(run) if args.format == "json" else render[args.format](run, stack))
+    _warn(run)
+    if args.format == "markdown":
+        sys.stdout.write(_markdown(plan.render_markdown(run, stack), run))
+    else:
+        sys.stdout.write(plan.render_json(run) if args.format == "json" else plan.render_text(run, stack))
     return 0
 
 
@@ -47,10 +50,25 @@ def _diff(args: argparse.Namespace) -> int:
     for spec, run in ((args.base, base), (args.head, head)):
         if run.error is not None:
             return _invalid(spec, run)
+    _warn(head)
     change = diff.compare(base, head)
-    render = {"text": diff.render_text, "markdown": diff.render_markdown}
-    sys.stdout.write(diff.render_json(change) if args.format == "json" else render[args.format](change, stack))
+    if args.format == "markdown":
+        sys.stdout.write(_markdown(diff.render_markdown(change, stack), head))
+    else:
+        sys.stdout.write(diff.render_json(change) if args.format == "json" else diff.render_text(change, stack))
     return EXIT_DESTRUCTIVE if args.fail_on_delete and change.destructive else 0
+
+
+def _warn(run: offline.Run) -> None:
+    for message in run.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+
+
+def _markdown(body: str, run: offline.Run) -> str:
+    """A plan or diff for a pull request: the program's warnings first, where reviewers look."""
+    if not run.warnings:
+        return body
+    return "\n".join(["**Warnings**:", "", *(f"- {message}" for message in run.warnings), "", body])
 
 
 def _invalid(source: str, run: offline.Run) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from federation import diff, offline, plan
+from federation import config, diff, offline, picture, plan
 
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
@@ -35,8 +35,11 @@ def _plan(args: argparse.Namespace) -> int:
     if run.error is not None:
         return _invalid(path.name, run)
     _warn(run)
-    if args.format == "markdown":
-        sys.stdout.write(_markdown(plan.render_markdown(run, stack), run))
+    flows = picture.of(config.parse(stack_file.config, stack))
+    if args.format == "mermaid":
+        sys.stdout.write(picture.mermaid(flows, stack))
+    elif args.format == "markdown":
+        sys.stdout.write(_markdown(plan.render_markdown(run, stack), run, picture.mermaid(flows, stack)))
     else:
         sys.stdout.write(plan.render_json(run) if args.format == "json" else plan.render_text(run, stack))
     return 0
@@ -53,7 +56,9 @@ def _diff(args: argparse.Namespace) -> int:
     _warn(head)
     change = diff.compare(base, head)
     if args.format == "markdown":
-        sys.stdout.write(_markdown(diff.render_markdown(change, stack), head))
+        base_flows, head_flows = (picture.of(config.parse(f.config, stack)) for f in (base_file, head_file))
+        flows = picture.mermaid(picture.compare(base_flows, head_flows, change), stack)
+        sys.stdout.write(_markdown(diff.render_markdown(change, stack), head, flows))
     else:
         sys.stdout.write(diff.render_json(change) if args.format == "json" else diff.render_text(change, stack))
     return EXIT_DESTRUCTIVE if args.fail_on_delete and change.destructive else 0
@@ -64,11 +69,11 @@ def _warn(run: offline.Run) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
-def _markdown(body: str, run: offline.Run) -> str:
-    """A plan or diff for a pull request: the program's warnings first, where reviewers look."""
-    if not run.warnings:
-        return body
-    return "\n".join(["**Warnings**:", "", *(f"- {message}" for message in run.warnings), "", body])
+def _markdown(body: str, run: offline.Run, flows: str) -> str:
+    """A plan or diff for a pull request: the program's warnings first, where reviewers
+    look, then the resources, then the picture of the data flows."""
+    warnings = ["**Warnings**:", "", *(f"- {message}" for message in run.warnings), ""] if run.warnings else []
+    return "\n".join([*warnings, body, "#### Data flows", "", picture.fenced(flows)])
 
 
 def _invalid(source: str, run: offline.Run) -> int:
@@ -99,11 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m federation", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="{plan,diff}")
     formats = {"choices": ("text", "markdown", "json"), "default": "text", "help": "output format (default: text)"}
+    plan_formats = formats | {"choices": ("text", "markdown", "json", "mermaid")}
 
     plan_parser = commands.add_parser("plan", help="what a stack config would create")
     plan_parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<STACK>.yaml (default: dev)")
     plan_parser.add_argument("--config", metavar="FILE", help="a stack file to read instead")
-    plan_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
+    plan_parser.add_argument("--format", **plan_formats)  # type: ignore[arg-type]
     plan_parser.set_defaults(command=_plan)
 
     diff_parser = commands.add_parser("diff", help="what changing BASE into HEAD would do")

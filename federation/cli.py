@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from federation import config, diff, offline, picture, plan
+from federation import config, diff, offline, picture, plan, schema
 
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
@@ -64,6 +64,11 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_DESTRUCTIVE if args.fail_on_delete and change.destructive else 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(schema.render())
+    return 0
+
+
 def _warn(run: offline.Run) -> None:
     for message in run.warnings:
         print(f"warning: {message}", file=sys.stderr)
@@ -102,7 +107,7 @@ def _read(spec: str) -> offline.StackFile:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m federation", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="{plan,diff}")
+    commands = parser.add_subparsers(required=True, metavar="{plan,diff,schema}")
     formats = {"choices": ("text", "markdown", "json"), "default": "text", "help": "output format (default: text)"}
     plan_formats = formats | {"choices": ("text", "markdown", "json", "mermaid")}
 
@@ -122,4 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"exit {EXIT_DESTRUCTIVE} if anything would be deleted or replaced",
     )
     diff_parser.set_defaults(command=_diff)
+
+    schema_parser = commands.add_parser("schema", help="the JSON Schema of stack files, for editors")
+    schema_parser.set_defaults(command=_schema)
     return parser

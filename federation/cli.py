@@ -1,14 +1,17 @@
-"""`python -m federation plan|diff`: what a stack config builds, and what a config change
-does, with no Pulumi CLI, backend or Azure access."""
+"""`python -m federation plan|diff|handoff|schema`: what a stack config builds, what a
+config change does, what a receiver pastes, and the schema of stack files, with no Pulumi
+CLI, backend or Azure access."""
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from federation import config, diff, offline, picture, plan, schema
+from federation import config, diff, handoff, offline, picture, plan, schema
 
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
@@ -27,10 +30,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _plan(args: argparse.Namespace) -> int:
+def _stack(args: argparse.Namespace) -> tuple[Path, offline.StackFile, str]:
+    """The stack file a command reads: --config, or Pulumi.<STACK>.yaml (default dev)."""
     path = Path(args.config) if args.config else offline.PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
     stack_file = _read(str(path))
-    stack = args.stack or stack_file.stack
+    return path, stack_file, args.stack or stack_file.stack
+
+
+def _plan(args: argparse.Namespace) -> int:
+    path, stack_file, stack = _stack(args)
     run = offline.run(stack_file.config, stack)
     if run.error is not None:
         return _invalid(path.name, run)
@@ -62,6 +70,42 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(diff.render_json(change) if args.format == "json" else diff.render_text(change, stack))
     return EXIT_DESTRUCTIVE if args.fail_on_delete and change.destructive else 0
+
+
+def _handoff(args: argparse.Namespace) -> int:
+    path, stack_file, stack = _stack(args)
+    run = offline.run(stack_file.config, stack)
+    if run.error is not None:
+        return _invalid(path.name, run)
+    sender = config.parse(stack_file.config, stack)
+    if args.participant not in sender.participants:
+        known = ", ".join(sorted(sender.participants)) or "none"
+        print(f"error: {args.participant} is not a participant of stack {stack} (known: {known})", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    ids = (
+        handoff.Ids(run.outputs, stand_ins=True) if args.outputs is None else handoff.Ids(_outputs(args.outputs), False)
+    )
+    try:
+        sys.stdout.write(handoff.render(sender, stack, args.participant, ids))
+    except handoff.HandoffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    return 0
+
+
+def _outputs(spec: str) -> dict[str, Any]:
+    """A sender's `pulumi stack output --json`, from a file or stdin (-)."""
+    try:
+        text = sys.stdin.read() if spec == "-" else Path(spec).read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read {spec}: {error.strerror}") from None
+    try:
+        outputs = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{spec} is not JSON (`pulumi stack output --json`): {error.msg}") from None
+    if not isinstance(outputs, dict):
+        raise UsageError(f"{spec} is not a map of stack outputs (`pulumi stack output --json`)")
+    return outputs
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -107,7 +151,7 @@ def _read(spec: str) -> offline.StackFile:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m federation", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="{plan,diff,schema}")
+    commands = parser.add_subparsers(required=True, metavar="{plan,diff,handoff,schema}")
     formats = {"choices": ("text", "markdown", "json"), "default": "text", "help": "output format (default: text)"}
     plan_formats = formats | {"choices": ("text", "markdown", "json", "mermaid")}
 
@@ -127,6 +171,19 @@ def _parser() -> argparse.ArgumentParser:
         help=f"exit {EXIT_DESTRUCTIVE} if anything would be deleted or replaced",
     )
     diff_parser.set_defaults(command=_diff)
+
+    handoff_parser = commands.add_parser(
+        "handoff", help="the federation:subscriptions a participant pastes to receive this stack's shares"
+    )
+    handoff_parser.add_argument("participant", help="key of the participant under federation:participants")
+    handoff_parser.add_argument("stack", nargs="?", help="the sender's stack: reads Pulumi.<STACK>.yaml (default: dev)")
+    handoff_parser.add_argument("--config", metavar="FILE", help="the sender's stack file, to read instead")
+    handoff_parser.add_argument(
+        "--outputs",
+        metavar="FILE",
+        help="the sender's `pulumi stack output --json` (- for stdin); without it, stand-in ids from an offline run",
+    )
+    handoff_parser.set_defaults(command=_handoff)
 
     schema_parser = commands.add_parser("schema", help="the JSON Schema of stack files, for editors")
     schema_parser.set_defaults(command=_schema)

@@ -39,6 +39,9 @@ LOCATION_KEY = "azure-native:location"
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions")
 
+# Marks what `python -m federation handoff` leaves for the receiver to fill in.
+PLACEHOLDER = "FILL IN:"
+
 # Azure Data Share service limits.
 MAX_SHARES = 200
 MAX_DATASETS = 200
@@ -165,6 +168,15 @@ class Location(_Model):
     """A folder in the container: only it is shared or written."""
     file: Path | None = None
     """One file in the container (not with folder)."""
+
+    @field_validator("storage", "container", "folder", "file", mode="before")
+    @classmethod
+    def _filled_in(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(PLACEHOLDER):
+            raise PydanticCustomError(
+                "placeholder", "is a placeholder from the handoff: set it to where the data lands in this stack"
+            )
+        return value
 
     @field_validator("storage")
     @classmethod

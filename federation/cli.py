@@ -43,11 +43,9 @@ def _plan(args: argparse.Namespace) -> int:
     if run.error is not None:
         return _invalid(path.name, run)
     _warn(run)
-    flows = picture.of(config.parse(stack_file.config, stack))
-    if args.format == "mermaid":
-        sys.stdout.write(picture.mermaid(flows, stack))
-    elif args.format == "markdown":
-        sys.stdout.write(_markdown(plan.render_markdown(run, stack), run, picture.mermaid(flows, stack)))
+    if args.format in ("mermaid", "markdown"):
+        flows = picture.mermaid(picture.of(config.parse(stack_file.config, stack)), stack)
+        sys.stdout.write(flows if args.format == "mermaid" else _markdown(plan.render_markdown(run, stack), run, flows))
     else:
         sys.stdout.write(plan.render_json(run) if args.format == "json" else plan.render_text(run, stack))
     return 0

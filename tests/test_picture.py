@@ -181,3 +181,11 @@ def test_diff_markdown_embeds_the_marked_picture(capsys: pytest.CaptureFixture[s
     assert parse(block).classes["added"] == {"lab-c", str(("share global_model", "lab-c"))}
     assert cli.main(["plan", "--config", str(head_file), "--format", "mermaid"]) == 0
     assert ("share global_model", "lab-c") in parse(capsys.readouterr().out).edges
+
+
+def test_readme_shows_the_current_pictures_of_the_example_stacks() -> None:
+    readme = (PROJECT / "README.md").read_text()
+    for name in ("dev", "silo-a"):
+        stack_file = offline.read_stack_file(PROJECT / f"Pulumi.{name}.yaml")
+        drawn = picture.mermaid(picture.of(config.parse(stack_file.config, name)), name)
+        assert picture.fenced(drawn) in readme, f"paste `python -m federation plan {name} --format mermaid`"

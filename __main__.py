@@ -1,5 +1,7 @@
-"""Pulumi program: validate the stack config, build its resource graph, register it."""
+"""Pulumi program: validate the stack config, warn of expiries, build its resource graph, register it."""
 
-from federation import config, deploy, stack
+from federation import config, deploy, expiry, stack
 
-deploy.deploy(stack.build(config.load()))
+settings = config.load()
+expiry.warn(settings)
+deploy.deploy(stack.build(settings))

@@ -21,13 +21,17 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from federation import naming
 
@@ -36,19 +40,34 @@ LOCATION_KEY = "azure-native:location"
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions", "monitoring")
 
+# Marks what `python -m federation handoff` leaves for the receiver to fill in.
+PLACEHOLDER = "FILL IN:"
+
 # Azure Data Share service limits.
 MAX_SHARES = 200
 MAX_DATASETS = 200
 MAX_INVITATIONS = 200
 
 
-def _named(rule: naming.Rule) -> AfterValidator:
-    def check(value: str) -> str:
-        if not rule.accepts(value):
-            raise PydanticCustomError("name", "must be {says}", {"says": rule.says})
+@dataclass(frozen=True)
+class _Named:
+    """A string that must follow a naming rule; its JSON schema carries the rule as a pattern."""
+
+    rule: naming.Rule
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(schema) | {"pattern": self.rule.ecma}
+
+    def _check(self, value: str) -> str:
+        if not self.rule.accepts(value):
+            raise PydanticCustomError("name", "must be {says}", {"says": self.rule.says})
         return value
 
-    return AfterValidator(check)
+
+_named = _Named
 
 
 def _rfc3339(value: Any) -> str:
@@ -87,14 +106,17 @@ Key = Annotated[str, _named(naming.KEY)]
 StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
 Container = Annotated[str, _named(naming.CONTAINER)]
 Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
-Time = Annotated[str, BeforeValidator(_rfc3339)]
+Time = Annotated[str, BeforeValidator(_rfc3339), _named(naming.TIME)]
 Path = Annotated[str, _named(naming.PATH)]
 IpRule = Annotated[str, BeforeValidator(_ip_rule)]
 SubnetId = Annotated[str, _named(naming.SUBNET_ID)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    # Each field's docstring is its description in the JSON schema of stack files.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, use_attribute_docstrings=True
+    )
 
 
 @dataclass(frozen=True)
@@ -146,22 +168,38 @@ class Schedule(_Model):
     """When the sender snapshots a share (Data Share keeps one schedule per share)."""
 
     recurrence: Literal["Hour", "Day"]
+    """How often: every hour or every day."""
     start: Time
+    """RFC 3339 time of the first run; later runs keep its time of day (or minute)."""
 
 
 class Trigger(Schedule):
     """When the receiver copies the latest snapshot."""
 
     mode: Literal["Incremental", "FullSync"] = "Incremental"
+    """Incremental copies what changed since the last snapshot; FullSync copies everything."""
 
 
 class Location(_Model):
     """Where data sits: a whole container, a folder in it, or one file."""
 
     storage: str
+    """Key of a federation:storage entry."""
     container: Container
+    """Container (file system, on hns storage); on created storage, one of its containers."""
     folder: Path | None = None
+    """A folder in the container: only it is shared or written."""
     file: Path | None = None
+    """One file in the container (not with folder)."""
+
+    @field_validator("storage", "container", "folder", "file", mode="before")
+    @classmethod
+    def _filled_in(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(PLACEHOLDER):
+            raise PydanticCustomError(
+                "placeholder", "is a placeholder from the handoff: set it to where the data lands in this stack"
+            )
+        return value
 
     @field_validator("storage")
     @classmethod
@@ -197,7 +235,9 @@ class Network(_Model):
     Share account: public addresses and virtual network subnets."""
 
     allow: tuple[IpRule, ...] = ()
+    """Public IPv4 addresses or CIDR ranges let through (not private ranges, not /31 or /32)."""
     subnets: tuple[SubnetId, ...] = ()
+    """Resource ids of virtual network subnets let through."""
 
     @field_validator("allow", "subnets")
     @classmethod
@@ -211,12 +251,18 @@ class Storage(_Model):
     """A storage account: created here (`name`) or existing and only referenced (`id`)."""
 
     name: StorageName | None = None
-    id: str | None = None
+    """Name of a storage account to create here (globally unique)."""
+    id: Annotated[str, WithJsonSchema({"type": "string", "pattern": naming.STORAGE_ID.ecma})] | None = None
+    """Resource id of an existing storage account, only referenced (not with name)."""
     containers: tuple[Container, ...] = ()
+    """Containers to create in a created account."""
     hns: bool = False
+    """Hierarchical namespace (ADLS Gen2): datasets become ADLS Gen2 kinds. Fixed at creation."""
     network: Network | None = None
+    """Networks let through the created account's firewall besides trusted Azure services."""
     # Off by default: Data Share authenticates with its managed identity, never a key.
     shared_key_access: bool | None = None
+    """Allow shared-key (account key, SAS) access to a created account; default off."""
 
     @field_validator("id")
     @classmethod
@@ -279,9 +325,13 @@ class Participant(_Model):
     """An invited identity: an email sign-in, or a service principal in its own tenant."""
 
     email: EmailStr | None = None
+    """Email of the user who accepts the invitation (not with tenantId and objectId)."""
     tenant_id: Guid | None = None
+    """Tenant of the invited service principal."""
     object_id: Guid | None = None
+    """Object id of the invited service principal (Enterprise application), not its application (client) id."""
     expires: Time | None = None
+    """RFC 3339; this participant's invitations expire no later."""
 
     @model_validator(mode="after")
     def _one_identity(self) -> "Participant":
@@ -297,11 +347,17 @@ class Share(_Model):
     """A CopyBased share: its datasets, schedule and invited participants."""
 
     description: str | None = None
+    """Shown to participants."""
     terms: str | None = None
+    """Terms of use participants accept."""
     datasets: dict[Key, Location]
+    """Dataset name -> where its data sits. At least one, at most 200."""
     schedule: Schedule | None = None
+    """When snapshots are taken; without it, only on demand."""
     participants: tuple[str, ...] | None = None
+    """Keys of participants to invite; default every participant."""
     expires: Time | None = None
+    """RFC 3339; each invitation expires at the earlier of this and its participant's expires."""
 
     @field_validator("datasets")
     @classmethod
@@ -346,20 +402,28 @@ class Source(_Model):
     """A share sent by a stack under the same Pulumi backend, found through its outputs."""
 
     stack: Annotated[str, _named(naming.STACK)]
+    """The sender's stack, such as org/federation/coordinator-prod."""
     share: ShareName
+    """The share's name in the sender's stack."""
     participant: Key
+    """This party's participant key in the sender's stack."""
 
 
 class Subscription(_Model):
     """A received share: the sender's invitation, where each dataset lands, and when."""
 
     invitation_id: Guid | None = None
+    """The sender's invitation id (not with from)."""
     from_: Source | None = Field(None, alias="from")
+    """Read the invitation and dataset ids from a sender stack under the same Pulumi backend."""
     source_location: Annotated[str, _named(naming.REGION)]
+    """Region of the sender's Data Share account."""
     expires: Time | None = None
-    # The sender's dataSetId (a GUID) -> where it lands; the sender's dataset names with `from`.
+    """RFC 3339; bounds the subscription."""
     datasets: dict[str, Location]
+    """The sender's dataSetId (a GUID), or with from its dataset name -> where it lands."""
     schedule: Trigger | None = None
+    """When snapshots are copied in; without it, only on demand."""
 
     @field_validator("datasets")
     @classmethod
@@ -396,7 +460,9 @@ class Workspace(_Model):
     or an existing one (`id`)."""
 
     name: Annotated[str, _named(naming.WORKSPACE)] | None = None
+    """Name of a workspace to create here; default log-fl-<environment>."""
     id: Annotated[str, _named(naming.WORKSPACE_ID)] | None = None
+    """Resource id of an existing workspace (not with name)."""
 
     @model_validator(mode="after")
     def _one_form(self) -> "Workspace":
@@ -409,9 +475,12 @@ class Monitoring(_Model):
     """Logs of the Data Share account and of created storage, and an alert on failed snapshots."""
 
     workspace: Workspace = Workspace()
+    """Where logs go: {name} creates a workspace, {id} uses an existing one."""
     # Log Analytics' own bounds for interactive retention on the PerGB2018 tier.
     retention_days: Annotated[int, Field(strict=True, ge=30, le=730)] = 90
+    """Days a created workspace keeps logs: 30-730."""
     emails: tuple[EmailStr, ...]
+    """Addresses told of failed snapshots."""
 
     @field_validator("emails")
     @classmethod
@@ -436,18 +505,29 @@ class Config(_Model):
     """The whole stack config."""
 
     location: Annotated[str, _named(naming.REGION)] = Field(alias=LOCATION_KEY)
+    """Azure region of the resource group and the Data Share account."""
     environment: Annotated[str, _named(naming.ENVIRONMENT)] = Field(alias=f"{NAMESPACE}:environment")
+    """Names the resources (rg-fl-<environment>, dsa-fl-<environment>); default the stack name."""
     protect: bool = Field(alias=f"{NAMESPACE}:protect")
+    """Protect the resource group, account, shares and subscriptions from deletion; default on in prod."""
     tags: dict[Annotated[str, _named(naming.TAG_NAME)], Annotated[str, Field(max_length=256)]] = Field(
         default_factory=dict, alias=f"{NAMESPACE}:tags", max_length=48
     )
+    """Tags on every taggable resource, over environment and managedBy."""
     resource_group: Annotated[str, _named(naming.RESOURCE_GROUP)] = Field(alias=f"{NAMESPACE}:resourceGroup")
+    """Resource group name; default rg-fl-<environment>."""
     account_name: Annotated[str, _named(naming.ACCOUNT)] = Field(alias=f"{NAMESPACE}:accountName")
+    """Data Share account name; default dsa-fl-<environment>."""
     storage: dict[Key, Storage] = Field(default_factory=dict, alias=f"{NAMESPACE}:storage")
+    """Storage accounts, created here or existing, by key."""
     participants: dict[Key, Participant] = Field(default_factory=dict, alias=f"{NAMESPACE}:participants")
+    """Parties invited to shares, by key (the invitation's name)."""
     shares: dict[ShareName, Share] = Field(default_factory=dict, alias=f"{NAMESPACE}:shares")
+    """Shares this stack sends, by name. At most 200."""
     subscriptions: dict[ShareName, Subscription] = Field(default_factory=dict, alias=f"{NAMESPACE}:subscriptions")
+    """Shares this stack receives, by name."""
     monitoring: Monitoring | None = Field(None, alias=f"{NAMESPACE}:monitoring")
+    """Log Analytics workspace, diagnostic settings and the failed-snapshot alert; none without it."""
 
     @model_validator(mode="before")
     @classmethod
@@ -458,12 +538,7 @@ class Config(_Model):
         env = data.get(f"{NAMESPACE}:environment")
         # An invalid environment is reported on its own key; the placeholder only fills the rest.
         env = env if isinstance(env, str) and naming.ENVIRONMENT.accepts(env) else "unset"
-        defaults = {
-            f"{NAMESPACE}:resourceGroup": naming.resource_group(env),
-            f"{NAMESPACE}:accountName": naming.account(env),
-            f"{NAMESPACE}:protect": env == "prod",
-        }
-        return defaults | data
+        return defaults(env) | data
 
     @field_validator("shares")
     @classmethod
@@ -511,6 +586,16 @@ class Config(_Model):
     def resource_tags(self) -> dict[str, str]:
         """Tags for every taggable resource: the config's tags over the defaults."""
         return {"environment": self.environment, "managedBy": "pulumi"} | self.tags
+
+
+def defaults(environment: str) -> dict[str, Any]:
+    """Keys a stack file may leave out, with what they default to for an environment (which
+    itself defaults to the stack name)."""
+    return {
+        f"{NAMESPACE}:resourceGroup": naming.resource_group(environment),
+        f"{NAMESPACE}:accountName": naming.account(environment),
+        f"{NAMESPACE}:protect": environment == "prod",
+    }
 
 
 class ConfigError(pulumi.RunError):

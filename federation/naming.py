@@ -19,6 +19,21 @@ class Rule:
     def accepts(self, value: str) -> bool:
         return self.pattern.fullmatch(value) is not None
 
+    @property
+    def ecma(self) -> str:
+        """The pattern for a JSON schema: anchored, in the syntax JavaScript and Python
+        share (editors check it with JavaScript's RegExp): no named groups, no inline
+        case-insensitive groups."""
+        text = self.pattern.pattern.replace("(?P<", "(?<")
+        text = re.sub(r"\(\?<\w+>", "(", text)
+        text = re.sub(r"\(\?i:((?:[^()\\]|\\.)*)\)", lambda m: "(?:" + _any_case(m[1]) + ")", text)
+        return f"^(?:{text})$"
+
+
+def _any_case(pattern: str) -> str:
+    """Letters of a plain pattern as [xX] classes; escapes kept as they are."""
+    return re.sub(r"\\.|[A-Za-z]", lambda m: m[0] if len(m[0]) > 1 else f"[{m[0].lower()}{m[0].upper()}]", pattern)
+
 
 def _rule(pattern: str, says: str) -> Rule:
     return Rule(re.compile(pattern), says)

@@ -9,6 +9,7 @@ import contextvars
 import copy
 import functools
 import json
+import logging
 import runpy
 import string
 import sys
@@ -63,6 +64,7 @@ class Run:
     outputs: Mapping[str, Any]
     error: pulumi.RunError | None = None
     project: str = "federation"
+    warnings: tuple[str, ...] = ()  # what the program logged with pulumi.log.warn
 
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.resources}
@@ -143,7 +145,10 @@ def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str,
     try:
         pulumi.runtime.set_all_config(config)
         monitor = Recorder(AzureMocks(stacks))
-        pulumi.runtime.set_mocks(monitor.mocks, project=project_name(), stack=stack, preview=False, monitor=monitor)
+        log = _Log()
+        pulumi.runtime.set_mocks(
+            monitor.mocks, project=project_name(), stack=stack, preview=False, logger=log.logger, monitor=monitor
+        )
         # Mock settings leave the pending-output set to a process-wide default; a failed run
         # would leave its tasks there for the next run to wait on.
         pulumi.runtime.settings.SETTINGS.outputs = set()
@@ -157,10 +162,10 @@ def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str,
         try:
             loop.run_until_complete(run_pulumi_func(evaluate))
         except pulumi.RunError as error:
-            return Run(tuple(monitor.registrations), {}, error)
+            return Run(tuple(monitor.registrations), {}, error, warnings=tuple(log.warnings))
         root = pulumi.runtime.settings.get_root_resource()
         outputs = loop.run_until_complete(pulumi.Output.from_input(getattr(root, "outputs", {})).future())
-        return Run(tuple(monitor.registrations), outputs or {})
+        return Run(tuple(monitor.registrations), outputs or {}, warnings=tuple(log.warnings))
     finally:
         # A failed run leaves outputs waiting on each other; end them before the loop.
         pending = asyncio.all_tasks(loop)
@@ -169,6 +174,22 @@ def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str,
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
+
+
+class _Log(logging.Handler):
+    """Where the mock engine sends the program's log messages: kept with the run, not
+    printed, so the command line decides how to show them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.warnings: list[str] = []
+        self.logger = logging.Logger("federation.offline", logging.WARNING)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.warnings.append(record.getMessage())
 
 
 def _without_version_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:

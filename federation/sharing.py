@@ -55,8 +55,7 @@ def add(
             )
         )
     invitation_ids = {}
-    invited = share.participants if share.participants is not None else tuple(config.participants)
-    for key in sorted(invited):
+    for key in invited(config, share):
         invitation = graph.add(
             Node(
                 INVITATION,
@@ -73,14 +72,24 @@ def add(
     return output
 
 
-def _target(participant: Participant, share: Share) -> dict[str, Value]:
-    """Whom an invitation goes to, and until when: the earlier of the two expiries."""
+def invited(config: Config, share: Share) -> list[str]:
+    """Keys of the participants a share invites, sorted: its list, or every participant."""
+    return sorted(share.participants if share.participants is not None else config.participants)
+
+
+def expiry(participant: Participant, share: Share) -> str | None:
+    """When an invitation expires: the earlier of the share's and the participant's expiry."""
     expiries = [t for t in (share.expires, participant.expires) if t is not None]
+    # UTC times in one fixed spelling compare correctly as text.
+    return min(expiries) if expiries else None
+
+
+def _target(participant: Participant, share: Share) -> dict[str, Value]:
+    """Whom an invitation goes to, and until when."""
     return with_optional(
         {},
         target_email=participant.email,
         target_active_directory_id=participant.tenant_id,
         target_object_id=participant.object_id,
-        # UTC times in one fixed spelling compare correctly as text.
-        expiration_date=min(expiries) if expiries else None,
+        expiration_date=expiry(participant, share),
     )

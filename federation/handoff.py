@@ -1,0 +1,106 @@
+"""What a receiver pastes into its stack file to accept a sender's shares: one
+`federation:subscriptions` entry per share it is invited to, with the sender's invitation
+and dataset ids, and placeholders for where the data lands there.
+
+Used where the receiver cannot read the sender's stack (another Pulumi backend); under one
+backend, a subscription's `from` reads the same ids itself.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from federation import datasets, exports, sharing
+from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, Share
+
+
+class HandoffError(Exception):
+    """The handoff cannot be made: a participant invited to nothing, or outputs lacking an id."""
+
+
+@dataclass(frozen=True)
+class Ids:
+    """The sender's ids, from its stack outputs; stand-ins when those come from an offline run."""
+
+    outputs: Mapping[str, Any]
+    stand_ins: bool
+
+    def get(self, *path: str) -> str:
+        value: Any = self.outputs.get(exports.SHARES)
+        for key in path:
+            if not isinstance(value, Mapping) or key not in value:
+                raise HandoffError(f"the sender's outputs have no {'.'.join((exports.SHARES, *path))}")
+            value = value[key]
+        return str(value)
+
+
+def invited_to(config: Config, participant: str) -> list[str]:
+    return [name for name in sorted(config.shares) if participant in sharing.invited(config, config.shares[name])]
+
+
+def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
+    """The YAML to paste, with comments saying where each id comes from and what to fill in."""
+    shares = invited_to(config, participant)
+    if not shares:
+        raise HandoffError(f"{participant} is invited to no share of stack {stack}")
+    lines = [
+        f"# Shares stack {stack} sends to {participant}. Paste under `config:` in {participant}'s stack file",
+        f'# (merged with any {NAMESPACE}:subscriptions there), and replace each "{PLACEHOLDER} ..." with where',
+        "# the data lands: a storage key and container (and folder or file) of that stack.",
+    ]
+    if ids.stand_ins:
+        lines += [
+            "# The ids are STAND-INS from an offline run under mocks, not the sender's: pass --outputs",
+            "# with the sender's `pulumi stack output --json` for the real ones.",
+        ]
+    lines.append(f"{NAMESPACE}:subscriptions:")
+    for name in shares:
+        share = config.shares[name]
+        stand_in = "  # stand-in" if ids.stand_ins else ""
+        lines += [
+            f"  {name}:",
+            f"    invitationId: {_quote(ids.get(name, 'invitations', participant))}{stand_in}",
+            f"    sourceLocation: {_quote(config.location)}",
+        ]
+        expires = sharing.expiry(config.participants[participant], share)
+        if expires is not None:
+            lines.append(f"    expires: {_quote(expires)}")
+        lines.append("    datasets:")
+        for key, location in sorted(share.datasets.items()):
+            lines.append(f"      # {_describe(config, key, location)}")
+            lines.append(f"      {_quote(ids.get(name, 'datasets', key))}: {_target(location)}{stand_in}")
+        lines += _schedule(share)
+    return "\n".join(lines) + "\n"
+
+
+def _describe(config: Config, key: str, location: Location) -> str:
+    """The sender's dataset: its name, kind and where it sits there."""
+    stem, kind = datasets.kind(location, config.storage[location.storage].hns)
+    path = "/".join(p for p in (location.container, location.folder or location.file) if p)
+    return f"{key}: {kind} ({stem}), {path} in the sender's storage {location.storage}"
+
+
+def _target(location: Location) -> str:
+    """Placeholders of the same form as the sender's dataset: a folder lands in a folder."""
+    fields = {"storage": f"{PLACEHOLDER} a storage key", "container": f"{PLACEHOLDER} a container"}
+    if location.folder is not None:
+        fields["folder"] = f"{PLACEHOLDER} a folder"
+    if location.file is not None:
+        fields["file"] = f"{PLACEHOLDER} a file path"
+    return "{" + ", ".join(f"{k}: {_quote(v)}" for k, v in fields.items()) + "}"
+
+
+def _schedule(share: Share) -> list[str]:
+    if share.schedule is None:
+        return []
+    every = share.schedule.recurrence
+    return [
+        f"    # The sender snapshots every {every.lower()} from {share.schedule.start}; to copy each in:",
+        f"    # schedule: {{recurrence: {every}, start: <a time after the snapshot>, mode: Incremental}}",
+    ]
+
+
+def _quote(value: str) -> str:
+    """A YAML string: JSON's double-quoted form is valid YAML."""
+    return json.dumps(value)

@@ -1,0 +1,128 @@
+"""The handoff: what a participant pastes into its stack file to receive a sender's shares.
+With its placeholders filled, it is a valid receiver config carrying the sender's ids."""
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from federation import cli, config, offline
+from tests.support import PROJECT, run, run_ok
+
+DEV = PROJECT / "Pulumi.dev.yaml"
+
+
+@pytest.fixture(scope="module")
+def sender() -> offline.Run:
+    return offline.run_stack_file(DEV)
+
+
+def handoff(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["handoff", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def receiver(pasted: dict[str, Any]) -> dict[str, Any]:
+    """A participant's stack that receives into its storage `silo`, with the pasted entries,
+    each placeholder filled with a container or path of the same form."""
+    subscriptions = pasted["federation:subscriptions"]
+    for entry in subscriptions.values():
+        for target in entry["datasets"].values():
+            assert all(str(v).startswith(config.PLACEHOLDER) for v in target.values())
+            target.update(storage="silo", container="incoming")
+            target.update({form: f"from-dev/{form}" for form in ("folder", "file") if form in target})
+    return {
+        "azure-native:location": "northeurope",
+        "federation:storage": {"silo": {"name": "stsilob", "containers": ["incoming"]}},
+        "federation:subscriptions": subscriptions,
+    }
+
+
+def test_filled_handoff_is_a_receiver_config_with_the_senders_ids(
+    capsys: pytest.CaptureFixture[str], sender: offline.Run
+) -> None:
+    code, out, _ = handoff(capsys, "hospital-b")
+    assert code == 0
+    received = run_ok(receiver(yaml.safe_load(out)), "silo-b")
+    shares = sender.outputs["shares"]
+    assert {s.name for s in received.of_type("azure-native:datashare:ShareSubscription")} == set(shares)
+    for name in ("global_model", "training_plan"):
+        subscription = received.named("azure-native:datashare:ShareSubscription", name)
+        assert subscription.inputs["invitationId"] == shares[name]["invitations"]["hospital-b"]
+        assert subscription.inputs["sourceShareLocation"] == "westeurope"
+        # The earlier of the share's expiry and hospital-b's.
+        assert subscription.inputs["expirationDate"] == "2027-03-31T00:00:00Z"
+        mappings = [r for r in received.resources if r.parent == subscription.parent and "dataSetId" in r.inputs]
+        assert {r.inputs["dataSetId"] for r in mappings} == set(shares[name]["datasets"].values())
+    # Each mapping has the form of the sender's dataset: a file lands as a file.
+    labels = shares["global_model"]["datasets"]["labels"]
+    mapping = received.named("azure-native:datashare:BlobDataSetMapping", f"global_model.{labels}")
+    assert mapping.inputs["filePath"] == "from-dev/file"
+
+
+def test_comments_name_each_dataset_and_kind_and_mark_stand_ins(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = handoff(capsys, "hospital-a")
+    assert "# The ids are STAND-INS from an offline run" in out
+    assert "# labels: Blob (BlobDataSet), eval/holdout/labels.csv in the sender's storage models" in out
+    assert "training_plan" not in out  # hospital-a is not invited to it
+    invitation = next(line for line in out.splitlines() if "invitationId" in line)
+    assert invitation.endswith("# stand-in")
+
+
+def test_unfilled_placeholders_fail_validation_naming_each(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = handoff(capsys, "hospital-a")
+    stack = receiver(yaml.safe_load(out))
+    labels = next(k for k, v in stack["federation:subscriptions"]["global_model"]["datasets"].items() if "file" in v)
+    stack["federation:subscriptions"]["global_model"]["datasets"][labels]["file"] = "FILL IN: a file path"
+    stack["federation:subscriptions"]["global_model"]["datasets"][labels]["storage"] = "FILL IN: a storage key"
+    result = run(stack, "silo-b")
+    assert isinstance(result.error, config.ConfigError)
+    where = f"federation:subscriptions.global_model.datasets.{labels}"
+    says = "is a placeholder from the handoff: set it to where the data lands in this stack"
+    assert result.error.problems == [
+        f"{where}.storage: {says}; got 'FILL IN: a storage key'",
+        f"{where}.file: {says}; got 'FILL IN: a file path'",
+    ]
+    assert result.resources == ()
+
+
+def test_outputs_give_the_senders_real_ids(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sender: offline.Run
+) -> None:
+    outputs = json.loads(json.dumps(sender.outputs))
+    outputs["shares"]["global_model"]["invitations"]["hospital-a"] = "11111111-2222-4333-8444-555555555555"
+    outputs["shares"]["global_model"]["datasets"]["holdout"] = "66666666-7777-4888-9999-000000000000"
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    code, out, _ = handoff(capsys, "hospital-a", "--outputs", str(path))
+    assert code == 0
+    assert "stand-in" not in out.lower()
+    entry = yaml.safe_load(out)["federation:subscriptions"]["global_model"]
+    assert entry["invitationId"] == "11111111-2222-4333-8444-555555555555"
+    assert "66666666-7777-4888-9999-000000000000" in entry["datasets"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(outputs)))
+    assert handoff(capsys, "hospital-a", "dev", "--outputs", "-")[1] == out
+
+
+def test_outputs_lacking_an_id_or_not_json_are_one_line_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"shares": {"global_model": {"invitations": {}}}}))
+    code, out, err = handoff(capsys, "hospital-a", "--outputs", str(path))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert err == "error: the sender's outputs have no shares.global_model.invitations.hospital-a\n"
+    path.write_text("Current stack outputs (7):")
+    code, _, err = handoff(capsys, "hospital-a", "--outputs", str(path))
+    assert code == 1
+    assert err.startswith(f"error: {path} is not JSON")
+
+
+def test_unknown_participant_exits_2_naming_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = handoff(capsys, "hospital-c", "--config", str(DEV))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert err == "error: hospital-c is not a participant of stack dev (known: hospital-a, hospital-b)\n"

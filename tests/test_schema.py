@@ -1,0 +1,123 @@
+"""The JSON Schema of stack files: generated from the config model, committed up to date,
+accepting the committed stacks and flagging what one key can get wrong on its own."""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from federation import naming, schema
+from tests.support import PROJECT
+
+STACKS = ["Pulumi.dev.yaml", "Pulumi.silo-a.yaml"]
+HEADER = "# yaml-language-server: $schema=./schema/stack.schema.json"
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    document = schema.generate()
+    jsonschema.Draft202012Validator.check_schema(document)
+    return jsonschema.Draft202012Validator(document)
+
+
+def problems(validator: jsonschema.Draft202012Validator, config: dict[str, Any]) -> list[str]:
+    return [".".join(map(str, e.absolute_path)) for e in validator.iter_errors({"config": config})]
+
+
+def test_committed_schema_is_up_to_date() -> None:
+    committed = (PROJECT / schema.PATH).read_text()
+    assert committed == schema.render(), f"regenerate it: python -m federation schema > {schema.PATH}"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_committed_stacks_name_the_schema_and_follow_it(name: str, validator: jsonschema.Draft202012Validator) -> None:
+    text = (PROJECT / name).read_text()
+    assert text.splitlines()[0] == HEADER
+    assert list(validator.iter_errors(yaml.safe_load(text))) == []
+
+
+def subschemas(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (path, schema) that describes a named property."""
+    if isinstance(node, dict):
+        for name, sub in node.get("properties", {}).items():
+            yield f"{path}.{name}", sub
+        for key, sub in node.items():
+            yield from subschemas(sub, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            yield from subschemas(sub, f"{path}[{i}]")
+
+
+def test_every_key_has_a_description() -> None:
+    found = dict(subschemas(schema.generate()))
+    assert len(found) > 30
+    assert [path for path, sub in found.items() if not sub.get("description")] == []
+
+
+def test_mistakes_one_key_can_make_are_flagged(validator: jsonschema.Draft202012Validator) -> None:
+    config = yaml.safe_load((PROJECT / "Pulumi.dev.yaml").read_text())["config"]
+    config["federation:shars"] = {}  # misspelt key
+    config["federation:shares"]["global_model"]["schedule"]["recurrence"] = "Week"  # enum
+    config["federation:storage"]["models"]["containers"].append("Global_Model")  # container pattern
+    config["federation:participants"]["hospital-a"]["mail"] = "x@y.example"  # unknown field
+    config["federation:shares"]["global model"] = {"datasets": {}}  # share name pattern
+    assert sorted(problems(validator, config)) == [
+        "config",
+        "config.federation:participants.hospital-a",
+        "config.federation:shares",
+        "config.federation:shares.global_model.schedule",  # one of its alternatives fails
+        "config.federation:storage.models.containers.4",
+    ]
+
+
+def test_required_keys_are_only_those_without_defaults(validator: jsonschema.Draft202012Validator) -> None:
+    assert problems(validator, {"federation:storage": {}}) == ["config"]  # no location
+    assert problems(validator, {"azure-native:location": "westeurope"}) == []
+
+
+def test_secure_values_and_other_namespaces_are_accepted(validator: jsonschema.Draft202012Validator) -> None:
+    config = {
+        "azure-native:location": "westeurope",
+        "azure-native:subscriptionId": "anything",
+        "federation:participants": {"lab": {"email": {"secure": "v1:abc"}}},
+        "federation:tags": {"owner": {"secure": "v1:def"}},
+    }
+    assert problems(validator, config) == []
+    config["federation:tags"] = {"owner": {"secure": 1}}
+    assert problems(validator, config) == ["config.federation:tags.owner"]
+
+
+RULES = {name: rule for name, rule in vars(naming).items() if isinstance(rule, naming.Rule)}
+SAMPLES = [
+    "westeurope",
+    "global_model",
+    "hospital-a",
+    "rg-fl-dev",
+    "stflmodelsdev",
+    "global-model",
+    "a--b",
+    "holdout/v3",
+    "a/",
+    "a.",
+    "2026-12-01T02:00:00Z",
+    "2026-12-01T02:00:00+01:00",
+    "org/federation/silo-a",
+    "8e4a6f20-1c3d-4b5e-9f7a-6d2c0b8e1f94",
+    "/subscriptions/6f1c2a4e-8d3b-4c9a-9e71-0a5b3c2d1e4f/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
+    "/SUBSCRIPTIONS/6f1c2a4e-8d3b-4c9a-9e71-0a5b3c2d1e4f/resourcegroups/rg/providers/microsoft.storage/storageaccounts/st",
+    "/subscriptions/6f1c2a4e-8d3b-4c9a-9e71-0a5b3c2d1e4f/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/ST",
+    "x" * 91,
+    "",
+]
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_schema_patterns_accept_what_the_model_accepts(name: str) -> None:
+    rule = RULES[name]
+    # What JavaScript's RegExp (the editors') and Python's re both read: no Python-only groups.
+    assert not re.search(r"\(\?P|\(\?[aiLmsux]|\(\?<\w", rule.ecma)
+    for sample in SAMPLES:
+        assert (re.search(rule.ecma, sample) is not None) == rule.accepts(sample), sample

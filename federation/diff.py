@@ -181,7 +181,10 @@ def _dependent_replacements(base: Run, roots: set[str]) -> dict[str, Registratio
     replaced = set(roots)
     dependents = set(roots)
     because: dict[str, Registration] = {}
-    order = {r.urn: (i, r) for i, r in enumerate(base.resources)}
+    by_urn = base.by_urn()
+    depth: dict[str, int] = {}
+    for resource in base.resources:  # dependencies come first
+        depth[resource.urn] = 1 + max((depth.get(d, 0) for d in resource.depends_on), default=0)
     for resource in base.resources:
         if resource.urn in roots or not dependents & set(resource.depends_on):
             continue
@@ -191,9 +194,13 @@ def _dependent_replacements(base: Run, roots: set[str]) -> dict[str, Registratio
         unknown = {k: urns for k, urns in resource.property_dependencies.items() if replaced & set(urns)}
         if unknown and _replaced_keys(resource, list(unknown)):
             replaced.add(resource.urn)
-            # Named after the nearest: a dataset after its share, not the resource group.
-            nearest = max(order[u] for urns in unknown.values() for u in urns if u in replaced)
-            because[resource.urn] = nearest[1]
+            # Named after the nearest: a dataset after its share (its id is built from it), not
+            # the resource group or the storage account it reads.
+            id_inputs = offline.id_inputs(resource.type)
+            nearest = max(
+                (key in id_inputs, depth[u], u) for key, urns in unknown.items() for u in urns if u in replaced
+            )
+            because[resource.urn] = by_urn[nearest[2]]
     return because
 
 

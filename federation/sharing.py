@@ -74,13 +74,18 @@ def add(
 
 
 def _target(participant: Participant, share: Share) -> dict[str, Value]:
-    """Whom an invitation goes to, and until when: the earlier of the two expiries."""
-    expiries = [t for t in (share.expires, participant.expires) if t is not None]
+    """Whom an invitation goes to, and until when."""
     return with_optional(
         {},
         target_email=participant.email,
         target_active_directory_id=participant.tenant_id,
         target_object_id=participant.object_id,
-        # UTC times in one fixed spelling compare correctly as text.
-        expiration_date=min(expiries) if expiries else None,
+        expiration_date=expiry(participant, share),
     )
+
+
+def expiry(participant: Participant, share: Share) -> str | None:
+    """When a participant's access to a share ends: the earlier of the two expiries."""
+    expiries = [t for t in (share.expires, participant.expires) if t is not None]
+    # UTC times in one fixed spelling compare correctly as text.
+    return min(expiries) if expiries else None

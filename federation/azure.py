@@ -69,6 +69,11 @@ class Connection:
     scope: str
     options: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def poll_every(self) -> float:
+        """Seconds between looks at something running: the client's LRO polling interval."""
+        return float(self.options.get("polling_interval", 15))
+
     def client(self) -> DataShareManagementClient:
         return DataShareManagementClient(
             self.credential,

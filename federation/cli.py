@@ -149,11 +149,14 @@ def _sync(args: argparse.Namespace, connect: Connect) -> int:
         timeout = sync.duration(args.timeout)
     except ValueError as error:
         raise UsageError(f"--timeout: {error}") from None
-    client = connect().client()
+    connection = connect()
+    client = connection.client()
     where = (config.resource_group, config.account_name)
     snapshot = sync.start(client, *where, args.subscription_name, args.mode)
     if args.wait:
-        follow = sync.Follow(timeout, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        follow = sync.Follow(
+            timeout, connection.poll_every, progress=lambda line: print(line, file=sys.stderr, flush=True)
+        )
         snapshot = sync.wait(client, *where, snapshot, follow)
     sys.stdout.write(sync.render_json(snapshot) if args.format == "json" else sync.render_text(snapshot))
     if snapshot.timed_out:

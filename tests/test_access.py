@@ -24,7 +24,9 @@ def live(arm: FakeArm) -> dict[str, str]:
             "global_model", email="", shared_at=sent_b, expirationDate="2027-03-31T00:00:00Z", consumerName="svc-b"
         ),
         # Its invitation was re-sent: only the email matches; its expiry is not config's.
-        "hospital-a": arm.subscribe("global_model", email="MLOps@Hospital-A.example", expirationDate=soon(60)),
+        "hospital-a": arm.subscribe(
+            "global_model", email="MLOps@Hospital-A.example", expirationDate="2028-01-01T00:00:00Z"
+        ),
         "stranger": arm.subscribe("global_model", email="someone@else.example"),
         "gone": arm.subscribe("global_model", email="old@else.example", status="Revoked"),
     }
@@ -74,7 +76,7 @@ def test_problems_name_their_share_or_subscription(arm: FakeArm, federation: Cli
     expected = [
         f"share global_model: subscription {ids['stranger']} (someone@else.example): active, but matches no "
         "participant this share invites in config",
-        f"share global_model: subscription {ids['hospital-a']} (hospital-a): expires {soon(60)}; "
+        f"share global_model: subscription {ids['hospital-a']} (hospital-a): expires 2028-01-01T00:00:00Z; "
         "config gives 2027-06-30T00:00:00Z",
         "share global_model: latest snapshot (started 2026-12-02T02:00:00Z) Failed: 5006 no access",
         "share training_plan: not in Data Share account dsa-fl-test",

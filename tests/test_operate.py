@@ -243,7 +243,7 @@ def test_403_names_the_missing_role(arm: FakeArm, federation: Cli) -> None:
 
 def test_429_is_retried_after_retry_after(arm: FakeArm, federation: Cli) -> None:
     drift(arm)
-    arm.faults.append(Fault("GET", "/invitations$", 429, times=1, headers={"Retry-After": "1"}))
+    arm.faults.append(Fault("GET", "/global_model/invitations$", 429, times=1, headers={"Retry-After": "1"}))
     code, _, _ = federation("access")
     assert code == 0
     tries = arm.sent("GET", "/shares/global_model/invitations$")

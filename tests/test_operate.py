@@ -261,14 +261,10 @@ def test_429_past_the_retries_is_one_line(arm: FakeArm, federation: Cli) -> None
 
 def test_500_is_retried(arm: FakeArm, federation: Cli) -> None:
     drift(arm)
-    arm.faults.append(Fault("POST", "/listSynchronizations$", 500, times=1))
+    arm.faults.append(Fault("POST", "/shares/global_model/listSynchronizations$", 500, times=1))
     code, _, _ = federation("access")
     assert code == 0
-    assert (
-        len(arm.sent("POST", "/shares/global_model/listSynchronizations$"))
-        + len(arm.sent("POST", "/shares/training_plan/listSynchronizations$"))
-        == 3
-    )
+    assert len(arm.sent("POST", "/shares/global_model/listSynchronizations$")) == 2
 
 
 def test_invalid_config_exits_2_before_any_request(arm: FakeArm, federation: Cli) -> None:

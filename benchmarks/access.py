@@ -70,9 +70,8 @@ def main() -> None:
         sequential = timed(1)
     requests = sequential[1]
     best = statistics.median(t for t, _ in concurrent)
-    print(
-        f"{args.shares} shares, {requests} requests, {args.delay * 1000:.0f} ms a request, Python {sys.version.split()[0]}"
-    )
+    python = sys.version.split()[0]
+    print(f"{args.shares} shares, {requests} requests, {args.delay * 1000:.0f} ms a request, Python {python}")
     print(f"one at a time:            {sequential[0]:6.2f} s")
     print(f"concurrent ({azure.WORKERS} workers): {best:6.2f} s (median of {args.runs})")
     print(f"ratio:                    {best / sequential[0]:6.3f} (goal <= 0.25)")

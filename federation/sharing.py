@@ -77,13 +77,6 @@ def invited(config: Config, share: Share) -> list[str]:
     return sorted(share.participants if share.participants is not None else config.participants)
 
 
-def expiry(participant: Participant, share: Share) -> str | None:
-    """When an invitation expires: the earlier of the share's and the participant's expiry."""
-    expiries = [t for t in (share.expires, participant.expires) if t is not None]
-    # UTC times in one fixed spelling compare correctly as text.
-    return min(expiries) if expiries else None
-
-
 def _target(participant: Participant, share: Share) -> dict[str, Value]:
     """Whom an invitation goes to, and until when."""
     return with_optional(
@@ -93,3 +86,11 @@ def _target(participant: Participant, share: Share) -> dict[str, Value]:
         target_object_id=participant.object_id,
         expiration_date=expiry(participant, share),
     )
+
+
+def expiry(participant: Participant, share: Share) -> str | None:
+    """When a participant's access to a share ends: the earlier of the share's and the
+    participant's expiry."""
+    expiries = [t for t in (share.expires, participant.expires) if t is not None]
+    # UTC times in one fixed spelling compare correctly as text.
+    return min(expiries) if expiries else None

@@ -1,0 +1,278 @@
+"""`reconcile`, `revoke` and `sync` against the fake Resource Manager; Azure access: cloud,
+credentials and errors."""
+
+import io
+import json
+import time
+from datetime import datetime
+
+import pytest
+from azure.identity import AzureAuthorityHosts, CredentialUnavailableError
+
+from federation import azure, sync
+from tests.fake_arm import FakeArm, Fault, Received
+from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, outside, stack
+
+__all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
+
+CONFIG_EXPIRY = "2027-06-30T00:00:00Z"  # global_model's expiry; hospital-a has none of its own
+
+
+def drift(arm: FakeArm) -> dict[str, str]:
+    """A stranger's subscription, and hospital-a's with an expiry config does not give."""
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    return {
+        "stranger": arm.subscribe("global_model", email="someone@else.example"),
+        "hospital-a": arm.subscribe(
+            "global_model", email="mlops@hospital-a.example", expirationDate="2028-01-01T00:00:00Z"
+        ),
+    }
+
+
+def changes(arm: FakeArm) -> list[str]:
+    return [r.path.rsplit("/", 1)[1] for r in arm.requests if r.path.endswith(("/revoke", "/adjust", "/reinstate"))]
+
+
+def test_reconcile_without_yes_changes_nothing(arm: FakeArm, federation: Cli) -> None:
+    ids = drift(arm)
+    code, out, _ = federation("reconcile")
+    assert code == 0
+    assert f"revoke share global_model subscription {ids['stranger']} (someone@else.example)" in out
+    assert f"adjust share global_model subscription {ids['hospital-a']} (hospital-a, mlops@hospital-a.example)" in out
+    assert "Nothing changed: pass --yes to apply." in out
+    assert changes(arm) == []
+
+
+def test_reconcile_yes_revokes_to_the_end_and_adjusts_expiry(arm: FakeArm, federation: Cli) -> None:
+    ids = drift(arm)
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == 0, out
+    assert sorted(changes(arm)) == ["adjust", "revoke"]
+    assert arm.subscription("global_model", ids["stranger"])["properties"]["shareSubscriptionStatus"] == "Revoked"
+    adjust = arm.sent("POST", "/adjust$")[0]
+    assert list(adjust.body) == ["properties"]
+    assert list(adjust.body["properties"]) == ["expirationDate"]
+    assert datetime.fromisoformat(adjust.body["properties"]["expirationDate"]) == datetime.fromisoformat(CONFIG_EXPIRY)
+    assert f"done: revoke global_model {ids['stranger']}: status Revoked" in out
+    assert f"done: adjust global_model {ids['hospital-a']}: expires {CONFIG_EXPIRY}" in out
+    # The revoke was followed through its operation, then read back.
+    assert arm.sent("GET", "/shares/global_model/operationResults/")
+    assert arm.sent("GET", f"/providerShareSubscriptions/{ids['stranger']}$")
+    code, out, _ = federation("reconcile")
+    assert (code, out) == (0, "Live access matches config: nothing to do.\n")
+
+
+def test_reconcile_asks_on_a_terminal(arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    drift(arm)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("no\n"))
+    federation("reconcile")
+    assert changes(arm) == []
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    code, _, _ = federation("reconcile")
+    assert code == 0
+    assert sorted(changes(arm)) == ["adjust", "revoke"]
+
+
+def test_a_revoke_that_does_not_end_revoked_fails(arm: FakeArm, federation: Cli) -> None:
+    ids = drift(arm)
+    arm.faults.append(Fault("GET", f"/providerShareSubscriptions/{ids['stranger']}$", 500, times=5))
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == 1
+    assert f"FAILED: revoke global_model {ids['stranger']}: Azure answered 500 Fault: injected" in out
+
+
+@pytest.mark.parametrize("target", ["hospital-a", "MLOPS@hospital-a.example", "id"])
+def test_revoke_names_a_participant_email_or_id(arm: FakeArm, federation: Cli, target: str) -> None:
+    ids = drift(arm)
+    other = arm.subscribe("global_model", email="svc@hospital-b.example")
+    code, out, _ = federation("revoke", "global_model", ids["hospital-a"] if target == "id" else target, "--yes")
+    assert code == 0, out
+    assert [r.path for r in arm.sent("POST", "/revoke$")] == [
+        f"{arm.prefix}/shares/global_model/providerShareSubscriptions/{ids['hospital-a']}/revoke"
+    ]
+    assert arm.subscription("global_model", other)["properties"]["shareSubscriptionStatus"] == "Active"
+
+
+def test_revoke_refuses_what_config_lacks(arm: FakeArm, federation: Cli) -> None:
+    drift(arm)
+    code, _, err = federation("revoke", "nope", "hospital-a", "--yes")
+    assert code == 2
+    assert "nope: not a share of config (known: global_model, training_plan)" in err
+    code, _, err = federation("revoke", "global_model", "lab-z", "--yes")
+    assert code == 2
+    assert "lab-z: not a participant of config (known: hospital-a, hospital-b)" in err
+    assert changes(arm) == []
+
+
+def snapshot_account(arm: FakeArm, **behaviour: object) -> None:
+    arm.received[UPDATES] = Received(**behaviour)  # type: ignore[arg-type]
+    arm.received[UPDATES].details = [
+        {"name": "checkpoints", "status": "Succeeded", "filesWritten": 3, "sizeWritten": 2779935, "dataSetType": "Blob"}
+    ]
+
+
+def test_sync_wait_reports_each_dataset(arm: FakeArm, federation: Cli) -> None:
+    snapshot_account(arm, polls=2)
+    code, out, err = federation("sync", UPDATES, "--wait", "--mode", "FullSync", "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "Succeeded"
+    assert result["subscription"] == UPDATES
+    assert result["datasets"] == [
+        {"name": "checkpoints", "status": "Succeeded", "filesWritten": 3, "sizeWritten": 2779935}
+    ]
+    assert arm.sent("POST", "/synchronize$")[0].body == {"synchronizationMode": "FullSync"}
+    details = arm.sent("POST", "/listSynchronizationDetails$")[0]
+    assert details.body == {"synchronizationId": result["synchronizationId"]}
+    assert "InProgress" in err
+
+
+def test_sync_without_wait_returns_the_queued_id(arm: FakeArm, federation: Cli) -> None:
+    snapshot_account(arm)
+    code, out, _ = federation("sync", UPDATES)
+    assert code == 0
+    assert arm.sent("POST", "/synchronize$")[0].body == {}
+    sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
+    assert out == f"Snapshot {sync_id} of subscription {UPDATES}: Queued\n"
+
+
+def test_a_failed_snapshot_exits_4_with_azures_message(arm: FakeArm, federation: Cli) -> None:
+    snapshot_account(arm, outcome="Failed", message="5006 missing permissions on stflsiloa")
+    code, out, _ = federation("sync", UPDATES, "--wait")
+    assert code == 4
+    assert ": Failed (" in out
+    assert out.splitlines()[0].endswith(": 5006 missing permissions on stflsiloa")
+
+
+def test_a_snapshot_past_the_timeout_is_canceled_and_exits_5(arm: FakeArm, federation: Cli) -> None:
+    snapshot_account(arm, outcome=None)
+    code, out, _ = federation("sync", UPDATES, "--wait", "--timeout", "0s")
+    assert code == 5
+    sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
+    assert arm.sent("POST", "/cancelSynchronization$")[0].body == {"synchronizationId": sync_id}
+    assert "Canceled, canceled at --timeout" in out
+
+
+def test_sync_refuses_a_subscription_config_lacks(arm: FakeArm, federation: Cli) -> None:
+    code, _, err = federation("sync", "nope", "--wait")
+    assert code == 2
+    assert f"nope: not a subscription of config (known: {UPDATES})" in err
+    assert arm.requests == []
+
+
+def test_durations() -> None:
+    assert [sync.duration(t) for t in ("90s", "30m", "2h")] == [90, 1800, 7200]
+    with pytest.raises(ValueError, match="not a duration"):
+        sync.duration("1d")
+
+
+def test_no_credentials_is_one_line_and_sends_nothing(arm: FakeArm, federation: Cli, outside: list[object]) -> None:
+    class Missing:
+        def get_token(self, *scopes: str, **kwargs: object) -> object:
+            raise CredentialUnavailableError("no az login")
+
+    federation.credential = Missing()
+    code, out, err = federation("access")
+    assert code == 1
+    assert err == f"error: {azure.SIGN_IN}\n"
+    assert (out, arm.requests, outside) == ("", [], [])
+
+
+def test_the_default_credential_is_made_for_the_cloud_and_its_failure_is_one_line(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch, outside: list[object]
+) -> None:
+    made: list[str] = []
+
+    class Default:
+        """Stands in for DefaultAzureCredential, which must never run in a test."""
+
+        def __init__(self, authority: str) -> None:
+            made.append(authority)
+
+        def get_token(self, *scopes: str, **kwargs: object) -> object:
+            raise CredentialUnavailableError("DefaultAzureCredential failed to retrieve a token")
+
+    monkeypatch.setattr(azure, "DefaultAzureCredential", Default)
+    monkeypatch.setenv("ARM_ENVIRONMENT", "usgovernment")
+    for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    federation.credential = None
+    code, _, err = federation("access")
+    assert (code, err.count("\n")) == (1, 1)
+    assert "az login" in err
+    assert made == [AzureAuthorityHosts.AZURE_GOVERNMENT]
+    assert (arm.requests, outside) == ([], [])
+
+
+def test_clouds_and_subscription_come_from_the_environment() -> None:
+    token = Token()
+    china = azure.connect({"ARM_ENVIRONMENT": "china", "ARM_SUBSCRIPTION_ID": SUB}, None, None, token)
+    assert (china.endpoint, china.scope) == (
+        "https://management.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn/.default",
+    )
+    public = azure.connect({"AZURE_SUBSCRIPTION_ID": SUB}, None, None, token)
+    assert (public.endpoint, public.subscription) == ("https://management.azure.com", SUB)
+    custom = azure.connect({}, SUB, "https://arm.example/", token)
+    assert (custom.endpoint, custom.scope) == ("https://arm.example", "https://arm.example/.default")
+    with pytest.raises(azure.AzureError, match="ARM_ENVIRONMENT: must be one of public, usgovernment, china"):
+        azure.connect({"ARM_ENVIRONMENT": "german"}, SUB, None, token)
+    with pytest.raises(azure.AzureError, match="--subscription"):
+        azure.connect({}, None, None, token)
+
+
+def test_403_names_the_missing_role(arm: FakeArm, federation: Cli) -> None:
+    action = "Microsoft.DataShare/accounts/shares/providerShareSubscriptions/read"
+    arm.faults.append(
+        Fault("GET", "/providerShareSubscriptions$", 403, code="AuthorizationFailed", message=f"no action '{action}'")
+    )
+    drift(arm)
+    code, _, err = federation("access")
+    assert code == 1
+    assert err == (
+        f"error: permission denied ({action}): the signed-in identity needs the Contributor role on Data Share "
+        "account dsa-fl-test (Reader cannot run Data Share's list and revoke actions)\n"
+    )
+
+
+def test_429_is_retried_after_retry_after(arm: FakeArm, federation: Cli) -> None:
+    drift(arm)
+    arm.faults.append(Fault("GET", "/global_model/invitations$", 429, times=1, headers={"Retry-After": "1"}))
+    code, _, _ = federation("access")
+    assert code == 0
+    tries = arm.sent("GET", "/shares/global_model/invitations$")
+    assert len(tries) == 2
+    assert tries[1].at - tries[0].at >= 0.95
+
+
+def test_429_past_the_retries_is_one_line(arm: FakeArm, federation: Cli) -> None:
+    drift(arm)
+    arm.faults.append(Fault("GET", "/invitations$", 429, times=10, headers={"Retry-After": "0"}))
+    code, _, err = federation("access")
+    assert code == 1
+    assert err == "error: Azure Resource Manager is throttling requests (429) after retries; try again in 0 s\n"
+
+
+def test_500_is_retried(arm: FakeArm, federation: Cli) -> None:
+    drift(arm)
+    arm.faults.append(Fault("POST", "/shares/global_model/listSynchronizations$", 500, times=1))
+    code, _, _ = federation("access")
+    assert code == 0
+    assert len(arm.sent("POST", "/shares/global_model/listSynchronizations$")) == 2
+
+
+def test_invalid_config_exits_2_before_any_request(arm: FakeArm, federation: Cli) -> None:
+    federation.stack.write_text(federation.stack.read_text().replace("hospital-a.example", "not an email"))
+    started = time.monotonic()
+    code, _, err = federation("access")
+    assert code == 2
+    assert err.startswith("Pulumi.test.yaml: ")
+    assert "federation:participants.hospital-a.email" in err
+    assert arm.requests == []
+    assert time.monotonic() - started < 5

@@ -154,7 +154,7 @@ def render_json(diff: Diff) -> str:
     def entry(change: Change, with_inputs: bool) -> dict[str, Any]:
         found: dict[str, Any] = {"urn": change.urn, "type": change.type, "name": change.name}
         if with_inputs:
-            found["inputs"] = {p: {"old": o, "new": n} for p, (o, n) in change.inputs.items()}
+            found["inputs"] = {p: {"old": plan.shown(o), "new": plan.shown(n)} for p, (o, n) in change.inputs.items()}
         return found
 
     document = {kind: [entry(c, kind in ("update", "replace")) for c in getattr(diff, kind)] for kind, _ in _SIGNS}
@@ -166,4 +166,4 @@ def _transition(kind: str, old: Any, new: Any, arrow: str = "=>") -> str:
 
 
 def _show(value: Any) -> str:
-    return "(none)" if value is None else json.dumps(value)
+    return "(none)" if value is None else json.dumps(plan.shown(value))

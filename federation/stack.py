@@ -55,7 +55,7 @@ def build(config: Config) -> Graph:
         exports.STORAGE: {key: targets[key].id for key in sorted(config.storage)},
         exports.SUBSCRIPTIONS: subscriptions,
     }
-    return graph
+    return graph.with_secrets(config.secret_texts)
 
 
 def _roles(config: Config) -> dict[str, set[Role]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from federation import offline, plan
+from federation.graph import Secret
 from federation.offline import Registration, Run
 
 # azure-native lists every dataset (and every mapping) type as an alias of the others:
@@ -166,4 +167,6 @@ def _transition(kind: str, old: Any, new: Any, arrow: str = "=>") -> str:
 
 
 def _show(value: Any) -> str:
-    return "(none)" if value is None else json.dumps(plan.shown(value))
+    if value is None:
+        return "(none)"
+    return plan.SECRET if isinstance(value, Secret) else json.dumps(plan.shown(value))

@@ -108,12 +108,17 @@ def _kind(value: Any) -> str:
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 core schema, as yaml.v3 resolves plain scalars; `{secure: ...}` as `Secure`."""
 
-    def construct_mapping(self, node: nodes.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=True)
+    def construct_mapping(self, node: nodes.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        self.flatten_mapping(node)
+        # Keys as the CLI keeps them: text (yaml.v3 decodes `2026:` into the key "2026"),
+        # made text before they meet in a dict, where 1 and true would be one key.
+        mapping = {
+            _key_text(self.construct_object(key, deep=True)): self.construct_object(value, deep=True)
+            for key, value in node.value
+        }
         if set(mapping) == {"secure"} and isinstance(mapping["secure"], str):
             return Secure(mapping["secure"])  # type: ignore[return-value]
-        # Keys as the CLI keeps them: text (yaml.v3 decodes `2026:` into the key "2026").
-        return {_key_text(k): v for k, v in mapping.items()}
+        return mapping
 
     def construct_yaml_int(self, node: nodes.ScalarNode) -> Any:
         """yaml.v3: an int within 64 bits, else a finite float, else the text as written."""

@@ -446,7 +446,9 @@ class ConfigError(pulumi.RunError):
     """Every problem of a stack config, each as `key path: message; got value`."""
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+        # A control character in a key or value would break the one-line-per-problem form.
+        self.problems = ["".join(c if c.isprintable() else repr(c)[1:-1] for c in p) for p in problems]
+        problems = self.problems
         noun = "problem" if len(problems) == 1 else "problems"
         super().__init__(f"{len(problems)} {noun} in stack config:\n" + "\n".join(f"  {p}" for p in problems))
 
@@ -463,6 +465,8 @@ def parse(values: Mapping[str, str], stack: str, secret_keys: frozenset[str] = f
                 raw[key] = json.loads(text) if name in _STRUCTURED else text
             except json.JSONDecodeError as error:
                 problems.append(f"{key}: is not valid structured config ({error.msg}); got {text!r}")
+            except ValueError:  # a number past Python's 4,300-digit limit
+                problems.append(f"{key}: holds a number too long to read; got {_show(text)}")
             except RecursionError:
                 problems.append(f"{key}: is nested deeper than {MAX_DEPTH} levels")
             else:
@@ -581,7 +585,11 @@ def _path(loc: list[Any]) -> str:
     if not loc:
         return "stack config"
     head, *rest = loc
-    return str(head) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
+    # A key with a line break or other control character is quoted: one problem, one line.
+    return str(head) + "".join(
+        f"[{part}]" if isinstance(part, int) else f"[{part!r}]" if not str(part).isprintable() else f".{part}"
+        for part in rest
+    )
 
 
 def _show(value: Any, limit: int = 200) -> str:

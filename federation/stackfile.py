@@ -71,7 +71,10 @@ def parse(data: bytes, shown: str) -> dict[str, Any]:
         raise StackFileError(
             f"{shown} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8"
         ) from None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks the characters first
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{shown} is not valid YAML: {' '.join(str(error).split())}") from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -108,7 +111,7 @@ def _kind(value: Any) -> str:
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 core schema, as yaml.v3 resolves plain scalars; `{secure: ...}` as `Secure`."""
 
-    def construct_mapping(self, node: nodes.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+    def construct_mapping(self, node: nodes.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
         # Keys as the CLI keeps them: text (yaml.v3 decodes `2026:` into the key "2026"),
         # made text before they meet in a dict, where 1 and true would be one key.

@@ -585,11 +585,15 @@ def _path(loc: list[Any]) -> str:
     if not loc:
         return "stack config"
     head, *rest = loc
-    # A key with a line break or other control character is quoted: one problem, one line.
+    # A key that is empty or holds spaces or control characters is quoted, to be seen.
     return str(head) + "".join(
-        f"[{part}]" if isinstance(part, int) else f"[{part!r}]" if not str(part).isprintable() else f".{part}"
+        f"[{part}]" if isinstance(part, int) else f"[{part!r}]" if _needs_quotes(str(part)) else f".{part}"
         for part in rest
     )
+
+
+def _needs_quotes(key: str) -> bool:
+    return not key or not key.isprintable() or any(c.isspace() for c in key)
 
 
 def _show(value: Any, limit: int = 200) -> str:

@@ -585,7 +585,7 @@ def _path(loc: list[Any]) -> str:
     if not loc:
         return "stack config"
     head, *rest = loc
-    # A key that is empty or holds spaces or control characters is quoted, to be seen.
+    # An empty key, or one with a line break or other control character, is quoted.
     return str(head) + "".join(
         f"[{part}]" if isinstance(part, int) else f"[{part!r}]" if _needs_quotes(str(part)) else f".{part}"
         for part in rest
@@ -593,7 +593,7 @@ def _path(loc: list[Any]) -> str:
 
 
 def _needs_quotes(key: str) -> bool:
-    return not key or not key.isprintable() or any(c.isspace() for c in key)
+    return not key or not key.isprintable()
 
 
 def _show(value: Any, limit: int = 200) -> str:

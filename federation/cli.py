@@ -1,8 +1,7 @@
 """The command line. Offline, with no Pulumi CLI, backend or Azure access: `plan` (what a
 stack config builds), `diff` (what a config change does), `handoff` (what a receiver
-pastes), `schema` (of stack files). Online, on the live Data Share account of a stack:
-`access` (who holds access), `reconcile` and `revoke` (put access right), `sync` (a
-snapshot now)."""
+pastes), `schema` (of stack files). On the live Data Share account of a stack: `access`,
+`reconcile`, `revoke` and `sync` (federation/live.py)."""
 
 import argparse
 import json
@@ -13,24 +12,30 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as AzureSdkError
 
-from federation import access, azure, config, diff, handoff, offline, operations, picture, plan, schema, sync
-from federation.config import Config, ConfigError, parse
+from federation import azure, config, diff, handoff, live, offline, picture, plan, schema, stackfile, sync
 
+EXIT_UNREADABLE = 1  # also: Azure refused or could not be reached, no credentials
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
 EXIT_WOULD_FAIL = 4  # diff: the deployment would fail
-EXIT_PROBLEMS = 4  # access --check found problems; a snapshot failed or was canceled
-EXIT_TIMEOUT = 5  # a snapshot still running at --timeout (then canceled)
-
-Connect = Callable[[], azure.Connection]
+EXIT_PROBLEMS = live.EXIT_PROBLEMS
+EXIT_TIMEOUT = live.EXIT_TIMEOUT
+EXIT_NO_SENDER_OUTPUTS = 6
 
 
 class UsageError(Exception):
-    """A stack file that cannot be read; reported in one line, exit 1."""
+    """A stack file or outputs file that cannot be read; reported in one line, exit 1."""
+
+
+class InvalidError(Exception):
+    """Invalid stack config, one line per problem; exit 2."""
+
+
+class MissingSendersError(Exception):
+    """`from` names stacks whose outputs are not here: not invalid config, exit 6."""
 
 
 def main(
@@ -44,147 +49,54 @@ def main(
     try:
         if not getattr(args, "online", False):
             return int(args.command(args))
+        stack_config = _config(args)
 
         def connect() -> azure.Connection:
             connection = azure.connect(os.environ, args.subscription, args.endpoint, credential, options)
             connection.sign_in()
             return connection
 
-        return int(args.command(args, connect))
-    except (UsageError, azure.AzureError) as error:
+        try:
+            return int(args.command(args, stack_config, connect))
+        except AzureSdkError as error:
+            print(f"error: {azure.explain(error, stack_config.account_name)}", file=sys.stderr)
+            return EXIT_UNREADABLE
+    except (UsageError, stackfile.StackFileError, azure.AzureError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    except _InvalidError as error:
+        return EXIT_UNREADABLE
+    except InvalidError as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID_CONFIG
-    except _UnknownError as error:
+    except live.UnknownError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
-    except AzureSdkError as error:
-        print(f"error: {azure.explain(error, getattr(args, 'account', '?'))}", file=sys.stderr)
-        return 1
+    except MissingSendersError as error:
+        print(error, file=sys.stderr)
+        return EXIT_NO_SENDER_OUTPUTS
 
 
-class _UnknownError(Exception):
-    """A share, subscription or participant that config lacks; exit 2."""
+def _stack(args: argparse.Namespace) -> tuple[str, offline.StackFile, str]:
+    """The stack file a command reads, as shown in messages, and the stack's name:
+    --config, or Pulumi.<STACK>.yaml (default dev) beside the nearest Pulumi.yaml."""
+    path = Path(args.config) if args.config else offline.stack_file_path(args.stack or "dev")
+    stack_file = _read(str(path))
+    return stackfile.show_name(str(path)), stack_file, args.stack or stack_file.stack
 
 
-def _config(args: argparse.Namespace) -> Config:
+def _config(args: argparse.Namespace) -> config.Config:
     """The stack's validated config, read as `plan` reads it."""
-    path = Path(args.config) if args.config else offline.PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
-    stack_file = _read(str(path))
-    try:
-        config = parse(stack_file.config, args.stack or stack_file.stack)
-    except ConfigError as error:
-        raise _InvalidError(f"{path.name}: {error}") from None
-    args.account = config.account_name
-    return config
-
-
-class _InvalidError(Exception):
-    """Invalid stack config, printed as `plan` prints it; exit 2."""
-
-
-def _access(args: argparse.Namespace, connect: Connect) -> int:
-    config = _config(args)
-    result = access.review(connect().client(), config)
-    render = {"text": access.render_text, "markdown": access.render_markdown, "json": access.render_json}
-    sys.stdout.write(render[args.format](result))
-    return EXIT_PROBLEMS if args.check and result.problems else 0
-
-
-def _reconcile(args: argparse.Namespace, connect: Connect) -> int:
-    config = _config(args)
-    client = connect().client()
-    actions = operations.reconcile(access.review(client, config))
-    return _act(args, client, config, actions, "Live access matches config: nothing to do.")
-
-
-def _revoke(args: argparse.Namespace, connect: Connect) -> int:
-    config = _config(args)
-    if args.share not in config.shares:
-        known = ", ".join(sorted(config.shares)) or "none"
-        raise _UnknownError(f"{args.share}: not a share of config (known: {known})")
-    client = connect().client()
-    share = access.review(client, config, shares=[args.share]).shares[args.share]
-    if not share.found:
-        raise azure.AzureError(f"share {args.share}: not in Data Share account {config.account_name}")
-    try:
-        actions = operations.revocations(config, share, args.targets)
-    except operations.UnknownTargetError as error:
-        raise _UnknownError(str(error)) from None
-    return _act(args, client, config, actions, "No active subscription matches: nothing to revoke.")
-
-
-def _act(args: argparse.Namespace, client: Any, config: Config, actions: list[operations.Action], nothing: str) -> int:
-    if not actions:
-        print(nothing)
-        return 0
-    print(f"Changes to Data Share account {config.account_name}:")
-    for action in actions:
-        print(f"  {action.describe()}")
-    if not _confirmed(args.yes, len(actions)):
-        print("Nothing changed: pass --yes to apply.")
-        return 0
-    outcomes = operations.apply(client, config, actions)
-    for outcome in outcomes:
-        mark = "done" if outcome.done else "FAILED"
-        print(
-            f"  {mark}: {outcome.action.kind} {outcome.action.share} {outcome.action.subscription.id}: {outcome.detail}"
-        )
-    return 0 if all(o.done for o in outcomes) else 1
-
-
-def _confirmed(yes: bool, count: int) -> bool:
-    """--yes, or a yes typed on a terminal; never a default."""
-    if yes:
-        return True
-    if not sys.stdin.isatty():
-        return False
-    return input(f"Apply these {count} changes? Type yes to continue: ").strip().lower() == "yes"
-
-
-def _sync(args: argparse.Namespace, connect: Connect) -> int:
-    config = _config(args)
-    if args.subscription_name not in config.subscriptions:
-        known = ", ".join(sorted(config.subscriptions)) or "none"
-        raise _UnknownError(f"{args.subscription_name}: not a subscription of config (known: {known})")
-    try:
-        timeout = sync.duration(args.timeout)
-    except ValueError as error:
-        raise UsageError(f"--timeout: {error}") from None
-    connection = connect()
-    client = connection.client()
-    where = (config.resource_group, config.account_name)
-    snapshot = sync.start(client, *where, args.subscription_name, args.mode)
-    if args.wait:
-        follow = sync.Follow(
-            timeout, connection.poll_every, progress=lambda line: print(line, file=sys.stderr, flush=True)
-        )
-        snapshot = sync.wait(client, *where, snapshot, follow)
-    sys.stdout.write(sync.render_json(snapshot) if args.format == "json" else sync.render_text(snapshot))
-    if snapshot.timed_out:
-        return EXIT_TIMEOUT
-    if snapshot.finished and not snapshot.succeeded:
-        return EXIT_PROBLEMS
-    return 0
-
-
-def _stack(args: argparse.Namespace) -> tuple[Path, offline.StackFile, str]:
-    """The stack file a command reads: --config, or Pulumi.<STACK>.yaml (default dev)."""
-    path = Path(args.config) if args.config else offline.PROJECT_DIR / f"Pulumi.{args.stack or 'dev'}.yaml"
-    stack_file = _read(str(path))
-    return path, stack_file, args.stack or stack_file.stack
+    shown, stack_file, stack = _stack(args)
+    _check(shown, stack_file, stack, {})
+    return config.parse(stack_file.config, stack, stack_file.secret_keys)
 
 
 def _plan(args: argparse.Namespace) -> int:
-    path, stack_file, stack = _stack(args)
-    run = offline.run(stack_file.config, stack)
-    if run.error is not None:
-        return _invalid(path.name, run)
+    shown, stack_file, stack = _stack(args)
+    senders = _senders(args.outputs)
+    run = _run(shown, stack_file, stack, senders)
     _warn(run)
     if args.format in ("mermaid", "markdown"):
-        flows = picture.mermaid(picture.of(config.parse(stack_file.config, stack)), stack)
+        flows = picture.mermaid(picture.of(_parse(stack_file, stack)), stack)
         sys.stdout.write(flows if args.format == "mermaid" else _markdown(plan.render_markdown(run, stack), run, flows))
     else:
         sys.stdout.write(plan.render_json(run) if args.format == "json" else plan.render_text(run, stack))
@@ -193,16 +105,19 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     base_file, head_file = _read(args.base), _read(args.head)
-    # One stack name for both sides, so the same resource has the same URN in both.
-    stack = head_file.stack
-    base, head = offline.run(base_file.config, stack), offline.run(head_file.config, stack)
-    for spec, run in ((args.base, base), (args.head, head)):
-        if run.error is not None:
-            return _invalid(spec, run)
+    # One stack name for both sides, so the same resource has the same URN in both: the
+    # base's, the stack as it is deployed.
+    stack = base_file.stack
+    senders = _senders(args.outputs)
+    for spec, stack_file in ((args.base, base_file), (args.head, head_file)):
+        _check(stackfile.show_name(spec), stack_file, stack, senders)
+    base, head = (
+        _run(stackfile.show_name(s), f, stack, senders) for s, f in ((args.base, base_file), (args.head, head_file))
+    )
     _warn(head)
     change = diff.compare(base, head)
     if args.format == "markdown":
-        base_flows, head_flows = (picture.of(config.parse(f.config, stack)) for f in (base_file, head_file))
+        base_flows, head_flows = (picture.of(_parse(f, stack)) for f in (base_file, head_file))
         flows = picture.mermaid(picture.compare(base_flows, head_flows, change), stack)
         sys.stdout.write(_markdown(diff.render_markdown(change, stack), head, flows))
     else:
@@ -213,44 +128,70 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _handoff(args: argparse.Namespace) -> int:
-    path, stack_file, stack = _stack(args)
-    run = offline.run(stack_file.config, stack)
-    if run.error is not None:
-        return _invalid(path.name, run)
-    sender = config.parse(stack_file.config, stack)
+    shown, stack_file, stack = _stack(args)
+    run = _run(shown, stack_file, stack, {})
+    sender = _parse(stack_file, stack)
     if args.participant not in sender.participants:
         known = ", ".join(sorted(sender.participants)) or "none"
-        print(f"error: {args.participant} is not a participant of stack {stack} (known: {known})", file=sys.stderr)
-        return EXIT_INVALID_CONFIG
-    ids = (
-        handoff.Ids(run.outputs, stand_ins=True) if args.outputs is None else handoff.Ids(_outputs(args.outputs), False)
-    )
+        raise live.UnknownError(f"{args.participant} is not a participant of stack {stack} (known: {known})")
+    if args.outputs is None:
+        ids = handoff.Ids(run.outputs, stand_ins=True)
+    else:
+        text = sys.stdin.read() if args.outputs == "-" else stackfile.read_bytes(Path(args.outputs))
+        ids = handoff.Ids(_stack_outputs(stackfile.show_name(args.outputs), text), stand_ins=False)
     try:
         sys.stdout.write(handoff.render(sender, stack, args.participant, ids))
     except handoff.HandoffError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID_CONFIG
+        raise live.UnknownError(str(error)) from None
     return 0
-
-
-def _outputs(spec: str) -> dict[str, Any]:
-    """A sender's `pulumi stack output --json`, from a file or stdin (-)."""
-    try:
-        text = sys.stdin.read() if spec == "-" else Path(spec).read_text()
-    except OSError as error:
-        raise UsageError(f"cannot read {spec}: {error.strerror}") from None
-    try:
-        outputs = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{spec} is not JSON (`pulumi stack output --json`): {error.msg}") from None
-    if not isinstance(outputs, dict):
-        raise UsageError(f"{spec} is not a map of stack outputs (`pulumi stack output --json`)")
-    return outputs
 
 
 def _schema(args: argparse.Namespace) -> int:
     sys.stdout.write(schema.render())
     return 0
+
+
+def _parse(stack_file: offline.StackFile, stack: str) -> config.Config:
+    return config.parse(stack_file.config, stack, stack_file.secret_keys)
+
+
+def _run(shown: str, stack_file: offline.StackFile, stack: str, senders: Mapping[str, Any]) -> offline.Run:
+    """The program under mocks, after the whole config is checked."""
+    _check(shown, stack_file, stack, senders)
+    run = offline.run(stack_file.config, stack, stacks=senders, secret_keys=stack_file.secret_keys)
+    if run.error is not None:
+        raise InvalidError(f"{shown}: {run.error}")
+    return run
+
+
+def _check(shown: str, stack_file: offline.StackFile, stack: str, senders: Mapping[str, Any]) -> None:
+    """Everything wrong with a stack file's config, all at once, before anything runs;
+    then, if nothing is, senders whose outputs are missing."""
+    problems = list(stack_file.problems)
+    try:
+        _parse(stack_file, stack)
+    except config.ConfigError as error:
+        problems += error.problems
+    if problems:
+        n = len(problems)
+        raise InvalidError(
+            f"{shown}: {n} problem{'s' if n > 1 else ''} in stack config:\n" + "\n".join(f"  {p}" for p in problems)
+        )
+    missing = {
+        name: keys
+        for name, keys in offline.referenced_stacks(stack_file.config).items()
+        if name not in senders and offline.sibling_file(name) is None
+    }
+    if missing:
+        raise MissingSendersError(
+            "\n".join(
+                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {stackfile.show_name(name)} has no "
+                f"stack file here; give its outputs with --outputs {stackfile.show_name(name)}=FILE "
+                "(what `pulumi stack output --json` prints for it)"
+                for name, keys in sorted(missing.items())
+                for key in keys
+            )
+        )
 
 
 def _warn(run: offline.Run) -> None:
@@ -265,48 +206,81 @@ def _markdown(body: str, run: offline.Run, flows: str) -> str:
     return "\n".join([*warnings, body, "#### Data flows", "", picture.fenced(flows)])
 
 
-def _invalid(source: str, run: offline.Run) -> int:
-    print(f"{source}: {run.error}", file=sys.stderr)
-    return EXIT_INVALID_CONFIG
-
-
 def _read(spec: str) -> offline.StackFile:
     """A stack file from disk, or `REV:PATH` from git (`origin/main:Pulumi.prod.yaml`)."""
-    path = Path(spec)
-    if path.is_file():
-        text = path.read_text()
-    else:
-        rev, colon, name = spec.partition(":")
-        if not colon:
-            raise UsageError(f"no stack file {spec}")
-        shown = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, text=True, check=False)
-        if shown.returncode != 0:
-            raise UsageError(f"cannot read {spec} from git: {shown.stderr.strip()}")
-        path, text = Path(name), shown.stdout
+    path, shown = Path(spec), stackfile.show_name(spec)
     try:
-        return offline.read_stack_file(path, text)
-    except yaml.YAMLError as error:
-        raise UsageError(f"{spec} is not valid YAML: {error}") from None
+        exists = path.is_file()
+    except OSError as error:  # a name longer than the file system allows
+        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+    if exists:
+        return offline.read_stack_file(path)
+    rev, colon, name = spec.partition(":")
+    if not colon:
+        raise UsageError(f"no stack file {shown}")
+    shown_git = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, check=False)
+    if shown_git.returncode != 0:
+        reason = " ".join(shown_git.stderr.decode(errors="replace").split())
+        raise UsageError(f"cannot read {shown} from git: {stackfile.show_name(reason, 300)}")
+    return offline.read_stack_file(Path(name), shown_git.stdout)
+
+
+def _senders(given: list[str]) -> dict[str, Mapping[str, Any]]:
+    """Stand-in outputs of sender stacks, `STACK=FILE` each."""
+    senders: dict[str, Mapping[str, Any]] = {}
+    for entry in given:
+        name, equals, file = entry.partition("=")
+        if not equals or not name or not file:
+            raise UsageError(f"--outputs {stackfile.show_name(entry)}: expected STACK=FILE")
+        source = f"--outputs {stackfile.show_name(entry)}: {stackfile.show_name(file)}"
+        senders[name] = _stack_outputs(source, stackfile.read_bytes(Path(file)))
+    return senders
+
+
+def _stack_outputs(source: str, data: bytes | str) -> dict[str, Any]:
+    """A stack's outputs as `pulumi stack output --json` prints them; `source` names where
+    they came from in messages."""
+    try:
+        outputs = json.loads(data)
+    except (ValueError, RecursionError):
+        raise UsageError(f"{source} is not JSON (what `pulumi stack output --json` prints)") from None
+    if not isinstance(outputs, dict):
+        raise UsageError(f"{source} is not a map of stack outputs (what `pulumi stack output --json` prints)")
+    return outputs
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m federation", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="{plan,diff,handoff,schema,access,reconcile,revoke,sync}")
     formats = {"choices": ("text", "markdown", "json"), "default": "text", "help": "output format (default: text)"}
-    plan_formats = formats | {"choices": ("text", "markdown", "json", "mermaid")}
+    stack_help = "stack name: reads Pulumi.<STACK>.yaml beside the nearest Pulumi.yaml from here up (default: dev)"
+    senders = {
+        "action": "append",
+        "default": [],
+        "metavar": "STACK=FILE",
+        "help": "stand-in outputs of a sender stack that `from` names and that has no stack file here: FILE "
+        "is what `pulumi stack output --json --stack STACK` prints (repeatable; one per sender stack)",
+    }
+
+    def stack_file(sub: argparse.ArgumentParser, positional: bool = True) -> None:
+        if positional:
+            sub.add_argument("stack", nargs="?", help=stack_help)
+        sub.add_argument("--config", metavar="FILE", help="a stack file to read instead")
 
     plan_parser = commands.add_parser("plan", help="what a stack config would create")
-    plan_parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<STACK>.yaml (default: dev)")
-    plan_parser.add_argument("--config", metavar="FILE", help="a stack file to read instead")
+    stack_file(plan_parser)
+    plan_formats = formats | {"choices": ("text", "markdown", "json", "mermaid")}
     plan_parser.add_argument("--format", **plan_formats)  # type: ignore[arg-type]
+    plan_parser.add_argument("--outputs", **senders)  # type: ignore[arg-type]
     plan_parser.set_defaults(command=_plan)
 
     diff_parser = commands.add_parser(
         "diff", help=f"what changing BASE into HEAD would do (exit {EXIT_WOULD_FAIL} if the deployment would fail)"
     )
-    diff_parser.add_argument("base", help="stack file, or REV:PATH read with git")
+    diff_parser.add_argument("base", help="stack file, or REV:PATH read with git; names the stack")
     diff_parser.add_argument("head", help="stack file, or REV:PATH read with git")
     diff_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
+    diff_parser.add_argument("--outputs", **senders)  # type: ignore[arg-type]
     diff_parser.add_argument(
         "--fail-on-delete",
         action="store_true",
@@ -318,26 +292,24 @@ def _parser() -> argparse.ArgumentParser:
         "handoff", help="the federation:subscriptions a participant pastes to receive this stack's shares"
     )
     handoff_parser.add_argument("participant", help="key of the participant under federation:participants")
-    handoff_parser.add_argument("stack", nargs="?", help="the sender's stack: reads Pulumi.<STACK>.yaml (default: dev)")
-    handoff_parser.add_argument("--config", metavar="FILE", help="the sender's stack file, to read instead")
+    stack_file(handoff_parser)
     handoff_parser.add_argument(
         "--outputs",
         metavar="FILE",
-        help="the sender's `pulumi stack output --json` (- for stdin); without it, stand-in ids from an offline run",
+        help="this (the sender's) stack's `pulumi stack output --json` (- for stdin); without it, stand-in ids "
+        "from an offline run",
     )
     handoff_parser.set_defaults(command=_handoff)
 
     schema_parser = commands.add_parser("schema", help="the JSON Schema of stack files, for editors")
     schema_parser.set_defaults(command=_schema)
 
-    def online(name: str, help: str, command: Callable[[argparse.Namespace, Connect], int]) -> argparse.ArgumentParser:
+    def online(name: str, help: str, command: Callable[..., int]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help)
         sub.set_defaults(command=command, online=True)
         return sub
 
-    def stack_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<STACK>.yaml (default: dev)")
-        sub.add_argument("--config", metavar="FILE", help="a stack file to read instead")
+    def azure_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--subscription", help="Azure subscription id (default: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID)"
         )
@@ -346,33 +318,38 @@ def _parser() -> argparse.ArgumentParser:
     def confirm_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--yes", action="store_true", help="apply without asking")
 
-    access_parser = online("access", "review who holds access to the stack's shares", _access)
-    stack_options(access_parser)
+    access_parser = online("access", "review who holds access to the stack's shares", live.access_review)
+    stack_file(access_parser)
+    azure_options(access_parser)
     access_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
     access_parser.add_argument("--check", action="store_true", help=f"exit {EXIT_PROBLEMS} when there are problems")
 
-    reconcile_parser = online("reconcile", "revoke unaccounted subscriptions, adjust expiries to config", _reconcile)
-    stack_options(reconcile_parser)
+    reconcile_parser = online(
+        "reconcile", "revoke unaccounted subscriptions, adjust expiries to config", live.reconcile
+    )
+    stack_file(reconcile_parser)
+    azure_options(reconcile_parser)
     confirm_option(reconcile_parser)
 
-    revoke_parser = online("revoke", "revoke a share's subscriptions now", _revoke)
+    revoke_parser = online("revoke", "revoke a share's subscriptions now", live.revoke)
     revoke_parser.add_argument("share", help="a share of config")
     revoke_parser.add_argument(
         "targets", nargs="+", metavar="TARGET", help="participant key, consumer email or subscription id"
     )
-    revoke_parser.add_argument("--stack", help="stack name: reads Pulumi.<STACK>.yaml (default: dev)")
-    revoke_parser.add_argument("--config", metavar="FILE", help="a stack file to read instead")
-    revoke_parser.add_argument("--subscription", help="Azure subscription id")
-    revoke_parser.add_argument("--endpoint", metavar="URL", help="Resource Manager endpoint")
+    # After a list of targets a positional stack would be one more target.
+    revoke_parser.add_argument("--stack", help=stack_help)
+    stack_file(revoke_parser, positional=False)
+    azure_options(revoke_parser)
     confirm_option(revoke_parser)
 
-    sync_parser = online("sync", "start a snapshot of a received share now", _sync)
+    sync_parser = online("sync", "start a snapshot of a received share now", live.snapshot)
     sync_parser.add_argument("subscription_name", metavar="SUBSCRIPTION", help="a subscription of config")
-    stack_options(sync_parser)
+    stack_file(sync_parser)
+    azure_options(sync_parser)
     sync_parser.add_argument("--mode", choices=("Incremental", "FullSync"), help="default: Incremental")
     sync_parser.add_argument("--wait", action="store_true", help="follow the snapshot to its end")
     sync_parser.add_argument(
-        "--timeout", default="2h", metavar="DURATION", help="with --wait: 90s, 30m, 2h (default 2h)"
+        "--timeout", type=sync.duration, default="2h", metavar="DURATION", help="with --wait: 90s, 30m, 2h (default 2h)"
     )
     sync_parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser

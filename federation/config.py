@@ -5,8 +5,10 @@ at once, each with its key path and value, as a `pulumi.RunError` (no traceback)
 """
 
 import difflib
+import hashlib
 import ipaddress
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -39,6 +42,16 @@ NAMESPACE = "federation"
 LOCATION_KEY = "azure-native:location"
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions", "monitoring")
+# Keys whose value cannot be kept secret, and why.
+_NEVER_SECRET = {
+    LOCATION_KEY: "it is in every resource's state and in Azure's own records, which Pulumi keeps in plain text",
+    f"{NAMESPACE}:environment": "it is part of every default name and resource id, which Pulumi keeps in plain text",
+    f"{NAMESPACE}:resourceGroup": "it is part of every resource id, which Pulumi keeps in plain text",
+    f"{NAMESPACE}:accountName": "it is part of every Data Share resource id, which Pulumi keeps in plain text",
+    f"{NAMESPACE}:tags": "tags are readable by anyone who can read the resources; keep secrets out of tags",
+}
+# Structured config more deeply nested than any stack needs.
+MAX_DEPTH = 64
 
 # Marks what `python -m federation handoff` leaves for the receiver to fill in.
 PLACEHOLDER = "FILL IN:"
@@ -75,7 +88,8 @@ def _rfc3339(value: Any) -> str:
     if not isinstance(value, str) or not naming.TIME.accepts(value):
         raise PydanticCustomError("time", "must be {says}", {"says": naming.TIME.says})
     try:
-        parsed = datetime.fromisoformat(value)
+        # RFC 3339 allows a lower-case t and z; Python reads only upper case.
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError as error:  # a date that does not exist, such as 2026-02-30
         raise PydanticCustomError("time", "is not a real time: {error}", {"error": str(error)}) from None
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -529,6 +543,9 @@ class Config(_Model):
     monitoring: Monitoring | None = Field(None, alias=f"{NAMESPACE}:monitoring")
     """Log Analytics workspace, diagnostic settings and the failed-snapshot alert; none without it."""
 
+    # Keys set with `pulumi config set --secret` (Pulumi says which keys, not which values).
+    _secret_keys: frozenset[str] = PrivateAttr(default=frozenset())
+
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, data: Any) -> Any:
@@ -582,6 +599,12 @@ class Config(_Model):
         chosen = self.monitoring.workspace.name if self.monitoring else None
         return chosen or naming.workspace(self.environment)
 
+    def secret_texts(self) -> frozenset[str]:
+        """Every text under a secret key: an input carrying one of them must be a secret."""
+        fields = {(f.alias or n): n for n, f in type(self).model_fields.items()}
+        secret = [getattr(self, fields[key]) for key in self._secret_keys if key in fields]
+        return frozenset(text for value in secret for text in _texts(value))
+
     @property
     def resource_tags(self) -> dict[str, str]:
         """Tags for every taggable resource: the config's tags over the defaults."""
@@ -602,13 +625,16 @@ class ConfigError(pulumi.RunError):
     """Every problem of a stack config, each as `key path: message; got value`."""
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+        # A control character in a key or value would break the one-line-per-problem form.
+        self.problems = ["".join(c if c.isprintable() else repr(c)[1:-1] for c in p) for p in problems]
+        problems = self.problems
         noun = "problem" if len(problems) == 1 else "problems"
         super().__init__(f"{len(problems)} {noun} in stack config:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def parse(values: Mapping[str, str], stack: str) -> Config:
-    """Validate raw Pulumi config values (strings, structured ones as JSON) for a stack."""
+def parse(values: Mapping[str, str], stack: str, secret_keys: frozenset[str] = frozenset()) -> Config:
+    """Validate raw Pulumi config values (strings, structured ones as JSON) for a stack;
+    `secret_keys` are those Pulumi reports as secret."""
     raw: dict[str, Any] = {}
     problems: list[str] = []
     for key, text in values.items():
@@ -618,13 +644,27 @@ def parse(values: Mapping[str, str], stack: str) -> Config:
                 raw[key] = json.loads(text) if name in _STRUCTURED else text
             except json.JSONDecodeError as error:
                 problems.append(f"{key}: is not valid structured config ({error.msg}); got {text!r}")
+            except ValueError:  # a number past Python's 4,300-digit limit
+                problems.append(f"{key}: holds a number too long to read; got {_show(text)}")
+            except RecursionError:
+                problems.append(f"{key}: is nested deeper than {MAX_DEPTH} levels")
+            else:
+                if _depth(raw[key]) > MAX_DEPTH:
+                    problems.append(f"{key}: is nested deeper than {MAX_DEPTH} levels")
+                    del raw[key]
+        elif namespace.lower() in (NAMESPACE, LOCATION_KEY.partition(":")[0]):
+            # Pulumi matches namespaces exactly: this key would be ignored without a word.
+            right = f"{namespace.lower()}:{name}"
+            problems.append(f"{key}: is not a known key (namespaces are case-sensitive: did you mean {right!r}?)")
+    problems += [f"{key}: cannot be a secret: {why}" for key, why in _NEVER_SECRET.items() if key in secret_keys]
     raw.setdefault(f"{NAMESPACE}:environment", stack)
     try:
-        config = Config.model_validate(raw, context=_Known.of(raw))
+        config = Config.model_validate(_as_text(raw, Config), context=_Known.of(raw))
     except ValidationError as error:
         problems.extend(_describe(e) for e in error.errors(include_url=False))
     if problems:
         raise ConfigError(problems)
+    config._secret_keys = frozenset(secret_keys)
     return config
 
 
@@ -634,7 +674,73 @@ def load() -> Config:
     # the offline runner with set_all_config.
     keys = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     values = {key: pulumi.runtime.get_config(key) for key in keys}
-    return parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack())
+    # The engine names secret keys in the environment; set_all_config in the runtime.
+    secret = set(pulumi.runtime.get_config_secret_keys_env()) | {k for k in keys if pulumi.runtime.is_config_secret(k)}
+    return parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack(), frozenset(secret))
+
+
+def stand_in(field: str, ciphertext: str) -> str:
+    """A value standing in for a secret that cannot be decrypted here (offline): valid for
+    the field it sits in, and one per ciphertext, so a changed secret shows as a change."""
+    digest = hashlib.sha256(ciphertext.encode()).hexdigest()
+    guid = str(uuid.UUID(digest[:32]))
+    text = f"s{digest[:12]}"  # a valid name, key, container, region and path
+    return {
+        "email": f"secret-{digest[:12]}@secret.example",
+        "tenantId": guid,
+        "objectId": guid,
+        "invitationId": guid,
+        "id": f"/subscriptions/{guid}/resourceGroups/rg-{text}/providers/Microsoft.Storage/storageAccounts/{text}",
+        "expires": "2099-12-31T00:00:00Z",
+        "start": "2099-12-31T00:00:00Z",
+    }.get(field, text)
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text in a model value, with what an existing storage id is made of."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Storage):
+        parts = [value.account_name, value.resource_group, value.subscription_id]
+        return [p for p in parts if p] + _texts(value.model_dump())
+    if isinstance(value, BaseModel):
+        return _texts(value.model_dump())
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and maps nest in a value (without recursing, for hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _as_text(value: Any, shape: Any) -> Any:
+    """Numbers and booleans where the model wants text, as text: `pulumi config set --path`
+    stores `1234` and `true` as a number and a boolean (a tag `costCenter: 1234`)."""
+    shape = _unwrap(shape)
+    if get_origin(shape) is Annotated:
+        shape = _unwrap(get_args(shape)[0])
+    if shape is str and isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(shape, type) and issubclass(shape, BaseModel) and isinstance(value, dict):
+        fields = {(f.alias or n): f.annotation for n, f in shape.model_fields.items()}
+        fields |= {n: f.annotation for n, f in shape.model_fields.items()}
+        return {k: _as_text(v, fields[k]) if k in fields else v for k, v in value.items()}
+    if get_origin(shape) is dict and isinstance(value, dict):
+        return {k: _as_text(v, get_args(shape)[1]) for k, v in value.items()}
+    if get_origin(shape) is tuple and isinstance(value, list):
+        return [_as_text(v, get_args(shape)[0]) for v in value]
+    return value
 
 
 def _describe(error: Any) -> str:
@@ -658,13 +764,21 @@ def _path(loc: list[Any]) -> str:
     if not loc:
         return "stack config"
     head, *rest = loc
-    return str(head) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
+    # An empty key, or one with a line break or other control character, is quoted.
+    return str(head) + "".join(
+        f"[{part}]" if isinstance(part, int) else f"[{part!r}]" if _needs_quotes(str(part)) else f".{part}"
+        for part in rest
+    )
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    return json.dumps(value, sort_keys=True, default=str)
+def _needs_quotes(key: str) -> bool:
+    return not key or not key.isprintable()
+
+
+def _show(value: Any, limit: int = 200) -> str:
+    shown = repr(value) if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    # One line a person can read, whatever was pasted into the value.
+    return shown if len(shown) <= limit else f"{shown[: limit - 30]}…{shown[-20:]} ({len(shown):,} characters)"
 
 
 def _suggest(loc: list[Any]) -> str:

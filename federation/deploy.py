@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from federation import classes, naming
-from federation.graph import CLIENT_CONFIG, STACK_REFERENCE, Concat, Graph, Guid, Ref, Value
+from federation.graph import CLIENT_CONFIG, STACK_REFERENCE, Concat, Graph, Guid, Ref, Secret, Value
 
 
 def deploy(graph: Graph) -> None:
@@ -52,6 +52,8 @@ class _Registrar:
         if isinstance(value, Ref):
             output: Any = functools.reduce(getattr, value.attr.split("."), self.registered[value.node])
             return output.apply(functools.partial(_lookup, value)) if value.items else output
+        if isinstance(value, Secret):
+            return pulumi.Output.secret(self.resolve(value.value))
         if isinstance(value, Concat):
             return pulumi.Output.concat(*(self.resolve(p) for p in value.parts))
         if isinstance(value, Guid):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from federation import offline, plan
+from federation.graph import Secret
 from federation.offline import Registration, Run
 
 # Fixed when a storage account is created: Azure cannot change them, and replacing the
@@ -376,7 +377,7 @@ def render_json(diff: Diff) -> str:
     def entry(change: Change, kind: str) -> dict[str, Any]:
         found: dict[str, Any] = {"urn": change.urn, "type": change.type, "name": change.name}
         if kind in ("update", "replace"):
-            found["inputs"] = {p: {"old": o, "new": n} for p, (o, n) in change.inputs.items()}
+            found["inputs"] = {p: {"old": plan.shown(o), "new": plan.shown(n)} for p, (o, n) in change.inputs.items()}
         if kind == "replace":
             found["cascade"] = change.because is not None
             if change.because is not None:
@@ -393,4 +394,6 @@ def _transition(kind: str, old: Any, new: Any, arrow: str = "=>") -> str:
 
 
 def _show(value: Any) -> str:
-    return "(none)" if value is None else json.dumps(value)
+    if value is None:
+        return "(none)"
+    return plan.SECRET if isinstance(value, Secret) else json.dumps(plan.shown(value))

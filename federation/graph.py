@@ -6,7 +6,7 @@ below, which `deploy` turns into Pulumi outputs.
 """
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 
@@ -36,6 +36,13 @@ class Guid:
     role: str
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A value Pulumi keeps secret: encrypted in state, `[secret]` wherever it is shown."""
+
+    value: "Value"
+
+
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 # The deploying identity, from the provider's client config: not a node of the graph.
@@ -46,7 +53,7 @@ TENANT = Ref(CLIENT_CONFIG, "tenant_id")
 # replace_on_changes for resources Azure cannot update at all.
 ALL = ("*",)
 
-Value: TypeAlias = Any  # a literal, Ref, Concat or Guid, or a dict or list of them
+Value: TypeAlias = Any  # a literal, Ref, Concat, Guid or Secret, or a dict or list of them
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,17 @@ class Graph:
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes.values())
 
+    def with_secrets(self, texts: frozenset[str]) -> "Graph":
+        """This graph with every value that carries one of these texts made a Secret,
+        however a builder came by it: Pulumi says which config keys are secret, and their
+        values flow into many inputs and outputs."""
+        if not texts:
+            return self
+        hidden = Graph(outputs={k: _hide(v, texts) for k, v in self.outputs.items()})
+        hidden.nodes = {key: replace(node, inputs=_hide(node.inputs, texts)) for key, node in self.nodes.items()}
+        hidden.component_outputs = {k: _hide(v, texts) for k, v in self.component_outputs.items()}
+        return hidden
+
 
 def with_optional(base: Mapping[str, Value], **optional: Value) -> dict[str, Value]:
     """Inputs with the optional ones that are set: Azure treats absent and null alike,
@@ -121,6 +139,8 @@ def references(value: Value) -> Iterator[Ref]:
     """Every reference in a value (inputs, outputs)."""
     if isinstance(value, Ref):
         yield value
+    elif isinstance(value, Secret):
+        yield from references(value.value)
     elif isinstance(value, Concat):
         yield from references(list(value.parts))
     elif isinstance(value, Guid):
@@ -130,3 +150,19 @@ def references(value: Value) -> Iterator[Ref]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from references(item)
+
+
+def _hide(value: Value, texts: frozenset[str]) -> Value:
+    """A value with what carries a secret text made a Secret: the text itself, or the
+    whole of a concatenation that includes it. A role-assignment GUID is a one-way hash
+    of its parts and stays as it is."""
+    if isinstance(value, str):
+        return Secret(value) if value in texts else value
+    if isinstance(value, Concat):
+        parts = [_hide(p, texts) for p in value.parts]
+        return Secret(value) if any(isinstance(p, Secret) for p in parts) else value
+    if isinstance(value, Mapping):
+        return {k: _hide(v, texts) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_hide(v, texts) for v in value)
+    return value

@@ -24,6 +24,10 @@ import yaml
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
 
+from federation import config as config_module
+from federation import stackfile
+from federation.graph import Secret
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 
@@ -84,34 +88,81 @@ class StackFile:
     project: str
     stack: str
     config: dict[str, str]
+    # Keys holding a `secure:` value: the CLI reports them to the program as secret.
+    secret_keys: frozenset[str] = frozenset()
+    # What the CLI would take without a word but the program cannot: reported as config problems.
+    problems: tuple[str, ...] = ()
 
 
-def read_stack_file(path: Path | str, text: str | None = None) -> StackFile:
+def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackFile:
     """Pulumi.<stack>.yaml as the CLI hands it to a program: keys namespaced, values as
-    strings, structured values as JSON."""
+    strings, structured values as JSON, secure values as stand-ins. Raises
+    `stackfile.StackFileError` for a file the CLI could not read either."""
     path = Path(path)
-    document = yaml.load(path.read_text() if text is None else text, Loader=_StackFileLoader) or {}
+    shown = stackfile.show_name(str(path))
+    if data is None:
+        data = stackfile.read_bytes(path, shown)
+    document = stackfile.parse(data.encode() if isinstance(data, str) else data, shown)
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    return StackFile(project_name(), stack, config_values(document.get("config") or {}))
-
-
-class _StackFileLoader(yaml.SafeLoader):
-    """YAML as the Pulumi CLI reads stack files: an unquoted time stays text."""
-
-
-_StackFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    return StackFile(project_name(), stack, config_values(document), secret_keys(document), _collisions(document))
 
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
-    """A stack file's `config:` map as Pulumi passes it to the program."""
-    project = project_name()
-    return {
-        (key if ":" in key else f"{project}:{key}"): value if isinstance(value, str) else json.dumps(value)
-        for key, value in config.items()
-    }
+    """A stack file's `config:` map as Pulumi passes it to the program; a secure value,
+    which only the backend can decrypt, as a stand-in valid where it sits."""
+    values = {_namespaced(key): _revealed(value, key.rpartition(":")[2]) for key, value in config.items()}
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def secret_keys(config: Mapping[str, Any]) -> frozenset[str]:
+    """Keys with a secure value anywhere in them: Pulumi marks the whole key secret."""
+    return frozenset(_namespaced(key) for key, value in config.items() if _has_secure(value))
+
+
+def _namespaced(key: str) -> str:
+    return key if ":" in key else f"{project_name()}:{key}"
+
+
+def _collisions(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """A bare key and its namespaced spelling are one key to the CLI, which keeps either
+    one without a word (Go map order): refuse the pair."""
+    spelt: dict[str, list[str]] = {}
+    for key in config:
+        spelt.setdefault(_namespaced(key), []).append(key)
+    return tuple(
+        f"{key}: is set twice, as {' and as '.join(repr(k) for k in keys)}; keep one"
+        for key, keys in sorted(spelt.items())
+        if len(keys) > 1
+    )
+
+
+def _revealed(value: Any, field: str) -> Any:
+    if isinstance(value, stackfile.Secure):
+        return config_module.stand_in(field, value.ciphertext)
+    if isinstance(value, dict):
+        return {k: _revealed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v, field) for v in value]
+    return value
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, stackfile.Secure):
+        return True
+    if isinstance(value, dict):
+        return any(_has_secure(v) for v in value.values())
+    return isinstance(value, list) and any(_has_secure(v) for v in value)
+
+
+def project_dir(start: Path | None = None) -> Path:
+    """Where stack files are, as the Pulumi CLI finds its project: the nearest directory
+    from `start` (the working directory) up that holds a Pulumi.yaml; else this program's."""
+    here = (start or Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), PROJECT_DIR)
+
+
+def stack_file_path(stack: str, start: Path | None = None) -> Path:
+    return project_dir(start) / f"Pulumi.{stack}.yaml"
 
 
 @functools.cache
@@ -124,26 +175,33 @@ def run(
     stack: str = "dev",
     program: Path = PROGRAM,
     stacks: Mapping[str, Mapping[str, Any]] | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> Run:
     """Evaluate the program for this config under mocks, isolated from any other run.
 
     A stack reference gets the outputs given for it in `stacks`; otherwise, if it names a
     stack of this project with a stack file here, that stack file's outputs under mocks.
     """
-    known = {name: _sibling_outputs(name) for name in _referenced_stacks(config) if name not in (stacks or {})}
-    return contextvars.Context().run(_run, dict(config), stack, program, known | dict(stacks or {}))
+    known = {name: _sibling_outputs(name) for name in referenced_stacks(config) if name not in (stacks or {})}
+    return contextvars.Context().run(_run, dict(config), stack, program, known | dict(stacks or {}), secret_keys)
 
 
 def run_stack_file(path: Path | str) -> Run:
     stack_file = read_stack_file(path)
-    return run(stack_file.config, stack_file.stack)
+    return run(stack_file.config, stack_file.stack, secret_keys=stack_file.secret_keys)
 
 
-def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str, Mapping[str, Any]]) -> Run:
+def _run(
+    config: dict[str, str],
+    stack: str,
+    program: Path,
+    stacks: Mapping[str, Mapping[str, Any]],
+    secret_keys: frozenset[str],
+) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_all_config(config)
+        pulumi.runtime.set_all_config(config, sorted(secret_keys))
         monitor = Recorder(AzureMocks(stacks))
         log = _Log()
         pulumi.runtime.set_mocks(
@@ -164,8 +222,8 @@ def _run(config: dict[str, str], stack: str, program: Path, stacks: Mapping[str,
         except pulumi.RunError as error:
             return Run(tuple(monitor.registrations), {}, error, warnings=tuple(log.warnings))
         root = pulumi.runtime.settings.get_root_resource()
-        outputs = loop.run_until_complete(pulumi.Output.from_input(getattr(root, "outputs", {})).future())
-        return Run(tuple(monitor.registrations), outputs or {}, warnings=tuple(log.warnings))
+        outputs = loop.run_until_complete(_stack_outputs(getattr(root, "outputs", {})))
+        return Run(tuple(monitor.registrations), outputs, warnings=tuple(log.warnings))
     finally:
         # A failed run leaves outputs waiting on each other; end them before the loop.
         pending = asyncio.all_tasks(loop)
@@ -190,6 +248,16 @@ class _Log(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno == logging.WARNING:
             self.warnings.append(record.getMessage())
+
+
+async def _stack_outputs(exported: Mapping[str, Any]) -> dict[str, Any]:
+    """Stack outputs as `pulumi stack output` shows them: a secret one as a Secret."""
+    outputs = {}
+    for name, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        resolved = await output.future()
+        outputs[name] = Secret(resolved) if await output.is_secret() else resolved
+    return outputs
 
 
 def _without_version_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
@@ -258,7 +326,7 @@ class Recorder(mocks.MockMonitor):
                 protect=bool(getattr(request, "protect", False)),
                 replace_on_changes=tuple(getattr(request, "replaceOnChanges", ())),
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
-                inputs=rpc.deserialize_properties(inputs),
+                inputs=_secrets_marked(rpc.deserialize_properties(inputs)),
                 id=id_ or None,
                 outputs=self.resources[urn].state,
                 read=read,
@@ -281,6 +349,30 @@ class Recorder(mocks.MockMonitor):
         urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
         stack, project, rest = urn.removeprefix("urn:pulumi:").split("::", 2)
         return f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{rest}"
+
+
+def _secrets_marked(value: Any) -> Any:
+    """What the engine received, with each secret-wrapped value as a Secret."""
+    if rpc.is_rpc_secret(value):
+        return Secret(_secrets_marked(value["value"]))
+    if isinstance(value, dict):
+        return {k: _secrets_marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets_marked(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A value with secrets unwrapped: what Azure would receive, decrypted."""
+    if rpc.is_rpc_secret(value):
+        return _plain(value["value"])
+    if isinstance(value, Secret):
+        return _plain(value.value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _guid(*parts: str) -> str:
@@ -376,16 +468,18 @@ class AzureMocks(mocks.Mocks):
         if args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs["name"]
             outputs = self.stacks[name] if name in self.stacks else _sibling_outputs(name)
-            return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
+            secret = sorted(k for k, v in outputs.items() if isinstance(v, Secret))
+            return name, {"name": name, "outputs": _plain(outputs), "secretOutputNames": secret}
         if not args.custom:
             return None, {}
+        inputs = _plain(args.inputs)
         if args.typ == _SLEEP:
-            return "2026-01-01T00:00:00Z", dict(args.inputs)
+            return "2026-01-01T00:00:00Z", inputs
         if args.typ not in _AZURE:
             raise NotImplementedError(f"no Azure mock for {args.typ}")
         template, name_input = _AZURE[args.typ]
-        id_ = template.format(subscription=SUBSCRIPTION_ID, **args.inputs)
-        state = dict(args.inputs) | {"id": id_, "name": args.inputs[name_input], "type": args.typ}
+        id_ = template.format(subscription=SUBSCRIPTION_ID, **inputs)
+        state = inputs | {"id": id_, "name": inputs[name_input], "type": args.typ}
         if args.typ.endswith("DataSet"):
             state["dataSetId"] = _guid(id_)
         computed = _COMPUTED.get(args.typ)
@@ -402,21 +496,35 @@ class AzureMocks(mocks.Mocks):
         raise NotImplementedError(f"no Azure mock for the function {args.token}")
 
 
-def _referenced_stacks(config: Mapping[str, str]) -> set[str]:
-    """Stacks named by `from` in subscriptions: the stand-in backend must know them before
-    the run starts (Pulumi's runtime state is global, so runs cannot nest)."""
+def referenced_stacks(config: Mapping[str, str]) -> dict[str, list[str]]:
+    """Stacks named by `from` in subscriptions, each with the subscriptions naming it: the
+    stand-in backend must know them before the run starts (Pulumi's runtime state is
+    global, so runs cannot nest)."""
     try:
         subscriptions = json.loads(config.get(f"{project_name()}:subscriptions", "{}"))
-        return {s["from"]["stack"] for s in subscriptions.values() if isinstance(s.get("from", {}).get("stack"), str)}
-    except (ValueError, AttributeError, TypeError):
-        return set()  # the program reports malformed config itself
+        named: dict[str, list[str]] = {}
+        for key, entry in subscriptions.items():
+            stack = entry.get("from", {}).get("stack")
+            if isinstance(stack, str):
+                named.setdefault(stack, []).append(key)
+        return named
+    except (ValueError, AttributeError, TypeError, RecursionError):
+        return {}  # the program reports malformed config itself
+
+
+def sibling_file(stack: str) -> Path | None:
+    """The stack file of a stack of this project (`silo-a`, `federation/silo-a` or
+    `org/federation/silo-a`) if it is here."""
+    *_, project, name = ["", *stack.split("/")]
+    path = stack_file_path(name)
+    try:
+        return path if project in ("", project_name()) and path.is_file() else None
+    except OSError:  # a name too long for the file system is no file here
+        return None
 
 
 def _sibling_outputs(stack: str) -> Mapping[str, Any]:
     """Outputs of another stack of this project, from its stack file run under mocks; none
     for a stack that is not here (the program then says which output it lacks)."""
-    *_, project, name = ["", *stack.split("/")]
-    path = PROJECT_DIR / f"Pulumi.{name}.yaml"
-    if project not in ("", project_name()) or not path.is_file():
-        return {}
-    return run_stack_file(path).outputs
+    path = sibling_file(stack)
+    return run_stack_file(path).outputs if path else {}

@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from federation import offline
+from federation.graph import Secret
 from federation.offline import Registration, Run
+
+SECRET = "[secret]"
 
 # Inputs that only repeat where a child lives (its parents' names) or are noise in a summary.
 _CONTEXT_INPUTS = {"resourceGroupName", "accountName", "shareName", "shareSubscriptionName", "tags"}
@@ -22,13 +25,24 @@ def to_json(run: Run) -> dict[str, Any]:
                 "name": r.name,
                 "parent": r.parent,
                 "dependsOn": list(r.depends_on),
-                "inputs": r.inputs,
+                "inputs": shown(r.inputs),
                 "protect": r.protect,
             }
             for r in ordered(run)
         ],
-        "outputs": run.outputs,
+        "outputs": shown(run.outputs),
     }
+
+
+def shown(value: Any) -> Any:
+    """A value as every output format shows it: a secret as [secret], as Pulumi does."""
+    if isinstance(value, Secret):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v) for v in value]
+    return value
 
 
 def key_inputs(resource: Registration) -> dict[str, Any]:
@@ -124,4 +138,5 @@ def render_json(run: Run) -> str:
 
 
 def _scalar(value: Any) -> str:
+    value = shown(value)
     return json.dumps(value) if not isinstance(value, str) else value

@@ -59,7 +59,7 @@ def build(config: Config) -> Graph:
     if monitor is not None:
         graph.outputs[exports.WORKSPACE_ID] = monitor.workspace_id
         graph.outputs[exports.ACTION_GROUP_ID] = monitor.action_group_id
-    return graph
+    return graph.with_secrets(config.secret_texts())
 
 
 def _roles(config: Config) -> dict[str, set[Role]]:

@@ -9,14 +9,14 @@ from pydantic.alias_generators import to_camel
 
 from federation import config as config_module
 from federation import naming, offline, stack
-from federation.graph import CLIENT_CONFIG, SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Ref, references
+from federation.graph import CLIENT_CONFIG, SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Ref, Secret, references
 
 # Inputs whose value is a user map: their keys are data, not property names.
 MAP_INPUTS = {"tags", "triggers"}
 
 
-def build(config: Mapping[str, Any], stack_name: str = "test") -> Graph:
-    return stack.build(config_module.parse(offline.config_values(config), stack_name))
+def build(config: Mapping[str, Any], stack_name: str = "test", secret_keys: frozenset[str] = frozenset()) -> Graph:
+    return stack.build(config_module.parse(offline.config_values(config), stack_name, secret_keys))
 
 
 def urn(node: Node | str, stack_name: str = "test") -> str:
@@ -57,6 +57,8 @@ def _plain(value: Any) -> Any:
         return {"$concat": _plain(list(value.parts))}
     if isinstance(value, Guid):
         return {"$guid": [_plain(value.scope), _plain(value.principal), value.role]}
+    if isinstance(value, Secret):
+        return {"$secret": _plain(value.value)}
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -84,6 +86,8 @@ def _resolved(value: Any, registered: Mapping[str, offline.Registration], keep_k
         for item in value.items:
             found = found[item]
         return found
+    if isinstance(value, Secret):
+        return Secret(_resolved(value.value, registered, keep_keys))
     if isinstance(value, Concat):
         return "".join(_resolved(p, registered) for p in value.parts)
     if isinstance(value, Guid):

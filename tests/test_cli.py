@@ -130,7 +130,7 @@ def test_diff_new_schedule_time_replaces_the_setting_and_names_the_property(
     assert code == 0
     assert document["replace"] == [
         {
-            "urn": "urn:pulumi:h::federation::federation:sharing:Share$"
+            "urn": "urn:pulumi:test::federation::federation:sharing:Share$"
             "azure-native:datashare:ScheduledSynchronizationSetting::global_model.schedule",
             "type": "azure-native:datashare:ScheduledSynchronizationSetting",
             "name": "global_model.schedule",
@@ -180,7 +180,7 @@ def test_diff_markdown_fits_a_pull_request_comment(
     assert code == 0
     first, *rest = out.splitlines()
     assert first == (
-        "**Config change for `h`**: + 0 to create, ~ 0 to update, +- 0 to replace, - 1 to delete, 16 unchanged."
+        "**Config change for `test`**: + 0 to create, ~ 0 to update, +- 0 to replace, - 1 to delete, 16 unchanged."
         " **Deletes or replaces resources.**"
     )
     assert "#### - delete (1)" in rest

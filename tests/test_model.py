@@ -5,13 +5,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic.alias_generators import to_camel
 
 from federation import config as config_module
-from federation import offline
+from federation import offline, stackfile
 from federation.graph import Graph
 from tests import api_contract, strategies
 from tests.model import build, engine_inputs, referenced, urn
@@ -21,8 +20,7 @@ STACK_FILES = sorted(PROJECT.glob("Pulumi.*.yaml"))
 
 
 def stack_file_config(path: Path) -> dict[str, Any]:
-    config: dict[str, Any] = yaml.load(path.read_text(), Loader=offline._StackFileLoader)["config"]
-    return config
+    return stackfile.parse(path.read_bytes(), path.name)
 
 
 def assert_registered_as_modelled(config: dict[str, Any], stack: str) -> None:

@@ -272,7 +272,7 @@ def test_invalid_config_exits_2_before_any_request(arm: FakeArm, federation: Cli
     started = time.monotonic()
     code, _, err = federation("access")
     assert code == 2
-    assert err.startswith("Pulumi.test.yaml: ")
+    assert err.startswith(f"{federation.stack}: 1 problem in stack config:\n")
     assert "federation:participants.hospital-a.email" in err
     assert arm.requests == []
     assert time.monotonic() - started < 5

@@ -1,0 +1,235 @@
+"""Reading a stack file (`Pulumi.<stack>.yaml`) as the Pulumi CLI reads it, whatever a
+pull request puts in it: its config, or one line saying why it cannot be read, in bounded
+time and memory.
+
+The Pulumi CLI reads stack files with Go's yaml.v3, so this reader follows the YAML 1.2
+core schema as yaml.v3 does (`yes`, `on` and `12:30` are text; times stay text), refuses
+what yaml.v3 refuses (a key set twice), and refuses what no stack file needs and what
+would not end (alias expansion past a bound, nesting past a bound, tags that are not data).
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml import nodes
+
+# Far above any real stack file (the documented maxima take about 3 MB), far below harm.
+MAX_BYTES = 16 * 1024 * 1024
+# Values after alias expansion: a document may reuse a node, not multiply the data.
+MAX_VALUES = 1_000_000
+# Nesting levels: a stack file needs about eight.
+MAX_DEPTH = 64
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:merge",
+}
+
+
+class StackFileError(Exception):
+    """A stack file that cannot be read, said in one line."""
+
+
+@dataclass(frozen=True)
+class Secure:
+    """A value `pulumi config set --secret` stored: ciphertext only the backend can open."""
+
+    ciphertext: str
+
+
+def read_bytes(path: Path, shown: str | None = None) -> bytes:
+    """A file's bytes, refusing what is too large to be a stack file."""
+    shown = shown or show_name(str(path))
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise StackFileError(f"cannot read {shown}: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise StackFileError(f"{shown} is larger than {MAX_BYTES // 1024 // 1024} MB: not a stack file")
+    return data
+
+
+def parse(data: bytes, shown: str) -> dict[str, Any]:
+    """A stack file's `config:` map, keys as written, values as plain data (with `Secure`
+    where a value is encrypted)."""
+    if len(data) > MAX_BYTES:
+        raise StackFileError(f"{shown} is larger than {MAX_BYTES // 1024 // 1024} MB: not a stack file")
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        raise StackFileError(
+            f"{shown} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8"
+        ) from None
+    try:
+        loader = _Loader(text)  # checks the characters first
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{shown} is not valid YAML: {' '.join(str(error).split())}") from None
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return {}
+        _check(root, shown)
+        document = loader.construct_document(root)
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{shown} is not valid YAML: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise StackFileError(f"{shown} is nested too deeply to be a stack file") from None
+    finally:
+        loader.dispose()
+    if not isinstance(document, dict):
+        raise StackFileError(f"{shown} must be a mapping with a config: key; got {_kind(document)}")
+    config = document.get("config")
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{shown}: config: must be a mapping of keys to values; got {_kind(config)}")
+    return config
+
+
+def show_name(name: str, limit: int = 120) -> str:
+    """A file name fit for a one-line message."""
+    return name if len(name) <= limit else f"{name[: limit // 2]}…{name[-limit // 2 :]}"
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), "nothing" if value is None else type(value).__name__
+    )
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 core schema, as yaml.v3 resolves plain scalars; `{secure: ...}` as `Secure`."""
+
+    def construct_mapping(self, node: nodes.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        # Keys as the CLI keeps them: text (yaml.v3 decodes `2026:` into the key "2026"),
+        # made text before they meet in a dict, where 1 and true would be one key.
+        mapping = {
+            _key_text(self.construct_object(key, deep=True)): self.construct_object(value, deep=True)
+            for key, value in node.value
+        }
+        if set(mapping) == {"secure"} and isinstance(mapping["secure"], str):
+            return Secure(mapping["secure"])  # type: ignore[return-value]
+        return mapping
+
+    def construct_yaml_int(self, node: nodes.ScalarNode) -> Any:
+        """yaml.v3: an int within 64 bits, else a finite float, else the text as written."""
+        text = str(self.construct_scalar(node)).replace("_", "")
+        digits = text.lstrip("+-")
+        if len(digits) <= 20:
+            value = int(text, 0) if digits[:2].lower() in ("0x", "0o") else int(text)
+            if -(2**63) <= value < 2**64:
+                return value
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return number if number not in (float("inf"), float("-inf")) else text
+
+    def construct_yaml_float(self, node: nodes.ScalarNode) -> Any:
+        number = float(str(self.construct_scalar(node)))
+        return number if number not in (float("inf"), float("-inf")) else str(self.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+# The YAML 1.2 core schema's plain scalars (yaml.v3 reads stack files so); everything
+# else, times included, is text.
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", "-+.0123456789"),
+    ("null", r"~|null|Null|NULL|", "~nN"),
+    ("merge", r"<<", "<"),
+):
+    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first) or None)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile("^$"), [""])
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
+def _check(root: nodes.Node, shown: str) -> None:
+    """Refuse, before building anything, what would not end or is not data: cycles, alias
+    expansion and nesting past the bounds, tags other than plain data, keys set twice."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[nodes.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        children = list(_children(node))
+        if done:
+            on_path.discard(id(node))
+            size[id(node)] = 1 + sum(size[id(c)] for c in children)
+            depth[id(node)] = 1 + max((depth[id(c)] for c in children), default=0)
+            if size[id(node)] > MAX_VALUES:
+                raise StackFileError(f"{shown}: aliases expand it past {MAX_VALUES:,} values (line {_line(node)})")
+            if depth[id(node)] > MAX_DEPTH:
+                raise StackFileError(f"{shown}: nested deeper than {MAX_DEPTH} levels (line {_line(node)})")
+            continue
+        if id(node) in on_path:
+            raise StackFileError(f"{shown}: an alias refers to the value containing it (line {_line(node)})")
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise StackFileError(
+                f"{shown}: line {_line(node)}: the tag {tag} is not plain data "
+                "(text, numbers, booleans, lists and maps)"
+            )
+        if isinstance(node, nodes.MappingNode):
+            _distinct_keys(node, shown)
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+        for child in children:
+            if id(child) in on_path:
+                raise StackFileError(f"{shown}: an alias refers to the value containing it (line {_line(child)})")
+
+
+def _children(node: nodes.Node) -> Iterator[nodes.Node]:
+    if isinstance(node, nodes.SequenceNode):
+        yield from node.value
+    elif isinstance(node, nodes.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+
+
+def _distinct_keys(node: nodes.MappingNode, shown: str) -> None:
+    """yaml.v3, and so the Pulumi CLI, refuses a mapping that sets a key twice."""
+    seen: dict[str, nodes.Node] = {}
+    for key, _ in node.value:
+        if key.tag == "tag:yaml.org,2002:merge":
+            continue
+        if not isinstance(key, nodes.ScalarNode):
+            raise StackFileError(f"{shown}: line {_line(key)}: a key must be text, not a list or map")
+        if key.value in seen:
+            raise StackFileError(
+                f"{shown}: line {_line(key)}: the key {show_name(key.value, 60)!r} is set twice "
+                f"(first on line {_line(seen[key.value])}); the Pulumi CLI refuses the file"
+            )
+        seen[key.value] = key
+
+
+def _line(node: nodes.Node) -> int:
+    return int(node.start_mark.line) + 1

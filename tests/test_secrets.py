@@ -1,0 +1,135 @@
+"""Secrets stay secret: a key set with `pulumi config set --secret` reaches Pulumi as
+secret inputs (encrypted in state), and offline a `secure:` value plans and diffs as
+[secret] in every output format."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from federation import cli, config, offline
+from federation.graph import Secret
+from tests.model import build, engine_inputs, urn
+from tests.support import base
+
+INVITATION = "azure-native:datashare:Invitation"
+
+
+def run_secret(cfg: dict[str, Any], *keys: str) -> offline.Run:
+    return offline.run(offline.config_values(cfg), "test", secret_keys=frozenset(keys))
+
+
+def test_a_secret_key_reaches_the_engine_as_secret_inputs() -> None:
+    # As `pulumi up` runs it: plain values, and the key named secret.
+    result = run_secret(base(), "federation:participants")
+    assert result.error is None, str(result.error)
+    by_email = result.named(INVITATION, "global_model.hospital-a")
+    assert by_email.inputs["targetEmail"] == Secret("mlops@hospital-a.example")
+    by_id = result.named(INVITATION, "global_model.hospital-b")
+    assert isinstance(by_id.inputs["targetObjectId"], Secret)
+    assert isinstance(by_id.inputs["targetActiveDirectoryId"], Secret)
+    assert isinstance(by_id.inputs["expirationDate"], Secret)
+    # What is not derived from the secret key stays plain.
+    assert by_id.inputs["invitationName"] == "hospital-b"
+    share = result.named("azure-native:datashare:Share", "global_model")
+    assert not any(isinstance(v, Secret) for v in share.inputs.values())
+
+
+def test_without_secret_keys_nothing_is_secret() -> None:
+    result = run_secret(base())
+    assert result.named(INVITATION, "global_model.hospital-a").inputs["targetEmail"] == "mlops@hospital-a.example"
+
+
+def test_the_model_marks_the_same_inputs_secret_as_the_program_registers() -> None:
+    graph = build(base(), "test", frozenset({"federation:participants", "federation:storage"}))
+    result = run_secret(base(), "federation:participants", "federation:storage")
+    registered = {r.urn: r for r in result.resources}
+    by_key = {key: registered[urn(key)] for key in graph.nodes}
+    for node in graph:
+        if not node.component:
+            assert by_key[node.key].inputs == engine_inputs(node, by_key), node.key
+    # The existing storage id is secret in the stack outputs too.
+    assert isinstance(result.outputs["storage"], Secret)
+
+
+def test_load_reads_secret_keys_from_the_engines_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(offline.config_values(base())))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["federation:participants"]))
+    values = offline.config_values(base())
+    loaded = offline.run(values, "test", secret_keys=frozenset())  # runtime set: none
+    assert loaded.named(INVITATION, "global_model.hospital-a").inputs["targetEmail"] == Secret(
+        "mlops@hospital-a.example"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("federation:tags", {"costCenter": "fl"}),
+        ("federation:environment", "dev"),
+        ("federation:resourceGroup", "rg-x"),
+        ("azure-native:location", "westeurope"),
+    ],
+)
+def test_keys_that_cannot_be_secret_are_refused(key: str, value: Any) -> None:
+    cfg = base() | {key: value}
+    with pytest.raises(config.ConfigError) as refused:
+        config.parse(offline.config_values(cfg), "test", frozenset({key}))
+    assert refused.value.problems[0].startswith(f"{key}: cannot be a secret: ")
+
+
+def secure_stack(tmp_path: Path, name: str, ciphertext: str) -> Path:
+    text = yaml.safe_dump({"config": base()})
+    document = yaml.safe_load(text)
+    document["config"]["federation:participants"]["hospital-a"]["email"] = {"secure": ciphertext}
+    document["config"]["federation:participants"]["hospital-b"]["objectId"] = {"secure": "v1:b"}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_secure_values_plan_as_secret_in_every_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    stack = secure_stack(tmp_path, "Pulumi.test.yaml", "v1:AAAA")
+    code, out, err = main(capsys, "plan", "--config", str(stack))
+    assert (code, err) == (0, "")
+    assert "invitationName=hospital-a targetEmail=[secret]" in out
+    assert "targetObjectId=[secret]" in out
+    assert "secret.example" not in out
+    code, out, _ = main(capsys, "plan", "--config", str(stack), "--format", "markdown")
+    assert code == 0
+    assert "`targetEmail=[secret]`" in out
+    code, out, _ = main(capsys, "plan", "--config", str(stack), "--format", "json")
+    invitation = next(r for r in json.loads(out)["resources"] if r["name"] == "global_model.hospital-a")
+    assert invitation["inputs"]["targetEmail"] == "[secret]"
+    assert "secret.example" not in out
+
+
+def test_a_changed_secret_diffs_as_secret(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    before = secure_stack(tmp_path, "Pulumi.test.yaml", "v1:AAAA")
+    after = secure_stack(tmp_path, "head.yaml", "v1:BBBB")
+    code, out, _ = main(capsys, "diff", str(before), str(after))
+    assert code == 0
+    assert " +- azure-native:datashare:Invitation global_model.hospital-a" in out
+    assert "targetEmail: [secret] => [secret]" in out
+    code, out, _ = main(capsys, "diff", str(before), str(after), "--format", "json")
+    replaced = json.loads(out)["replace"]
+    assert replaced[0]["inputs"]["targetEmail"] == {"old": "[secret]", "new": "[secret]"}
+    code, out, _ = main(capsys, "diff", str(before), str(before), "--format", "markdown")
+    assert "+ 0 to create, ~ 0 to update, +- 0 to replace, - 0 to delete" in out
+
+
+def test_a_secure_tag_is_a_config_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    document = {"config": base() | {"federation:tags": {"owner": {"secure": "v1:xyz"}}}}
+    stack = tmp_path / "Pulumi.test.yaml"
+    stack.write_text(yaml.safe_dump(document))
+    code, out, err = main(capsys, "plan", "--config", str(stack))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert "federation:tags: cannot be a secret: tags are readable by anyone" in err

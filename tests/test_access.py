@@ -106,9 +106,10 @@ def test_missing_subscription_and_expiring_one_are_problems(arm: FakeArm, federa
     code, out, _ = federation("access", "--check")
     assert code == 4
     assert f"subscription {UPDATES}: not in Data Share account dsa-fl-test" in out
-    arm.received[UPDATES] = Received(expires=soon(-1))
+    expired = soon(-1)
+    arm.received[UPDATES] = Received(expires=expired)
     _, out, _ = federation("access", "--format", "markdown")
-    assert f"- subscription {UPDATES}: expired {soon(-1)}" in out
+    assert f"- subscription {UPDATES}: expired {expired}" in out
     assert "| participant | status | target | expires |" in out
 
 

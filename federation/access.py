@@ -1,6 +1,7 @@
 """The access review: who holds access to the stack's shares, matched to the participants
 config names, the state of received subscriptions, and what is wrong."""
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,8 @@ class Subscription:
     expected: str | None  # the expiry config gives its participant
     shared_at: datetime | None
     matched_by: str | None  # "invitation" or "email"
+    # Unaccounted, but possibly one of these service principals': see `_service_principals`.
+    maybe: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -124,11 +127,6 @@ def _found(call: Callable[..., Iterable[Any]], *where: str) -> list[Any] | None:
         return None
 
 
-def invited(config: Config, share: str) -> tuple[str, ...]:
-    listed = config.shares[share].participants
-    return tuple(config.participants) if listed is None else listed
-
-
 def _sent(
     config: Config,
     name: str,
@@ -154,7 +152,7 @@ def _sent(
         )
     )
     share = config.shares[name]
-    keys = invited(config, name)
+    keys = sharing.invited(config, share)
     matched = []
     for s in subscriptions:
         participant, how = match(s, found, keys, config)
@@ -173,8 +171,37 @@ def _sent(
                 matched_by=how,
             )
         )
+    matched = _service_principals(config, keys, found, matched)
     syncs = [_synchronization(s, s.consumer_email) for s in synchronizations]
     return Sent(name, True, found, tuple(sorted(matched, key=lambda s: (s.participant or "", s.id))), _latest(syncs))
+
+
+def _service_principals(
+    config: Config, keys: Iterable[str], invitations: Iterable[Invitation], subscriptions: list[Subscription]
+) -> list[Subscription]:
+    """Unaccounted subscriptions that may be a service principal's. Its subscription
+    carries no email we know to match by, and when the program sends its invitation anew
+    (a new target or expiry) the new one is pending and the subscription's sharedAt is the
+    old one's sentAt: then only a person can tell. Such a subscription, shared before that
+    pending invitation was sent, is marked with the service principals it may be, and
+    reconcile leaves it alone."""
+    claimed = {s.participant for s in subscriptions if s.participant is not None and s.active}
+    pending = {
+        i.participant: i.sent_at
+        for i in invitations
+        if i.status.lower() == "pending"
+        and i.participant in set(keys) - claimed
+        and config.participants[i.participant].object_id is not None
+    }
+
+    def maybe(s: Subscription) -> tuple[str, ...]:
+        return tuple(
+            key
+            for key, sent_at in sorted(pending.items())
+            if s.shared_at is None or sent_at is None or s.shared_at < sent_at
+        )
+
+    return [dataclasses.replace(s, maybe=maybe(s)) if s.participant is None else s for s in subscriptions]
 
 
 def match(
@@ -246,6 +273,13 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
             if not s.active:
                 continue
             who = f"{where}: subscription {s.id} ({s.participant or s.consumer or 'unknown consumer'})"
+            if s.participant is None and s.maybe:
+                found.append(
+                    f"{who}: active, matches no participant by invitation or email; it may be "
+                    f"{' or '.join(s.maybe)}'s (a service principal whose invitation was sent anew): if it is not, "
+                    f"revoke it by id"
+                )
+                continue
             if s.participant is None:
                 found.append(f"{who}: active, but matches no participant this share invites in config")
                 continue
@@ -301,6 +335,7 @@ def to_json(result: Review) -> dict[str, Any]:
                         "id": s.id,
                         "participant": s.participant,
                         "matchedBy": s.matched_by,
+                        "maybe": list(s.maybe),
                         "consumer": s.consumer,
                         "consumerName": s.consumer_name,
                         "tenant": s.tenant,
@@ -355,7 +390,7 @@ def _tables(result: Review) -> list[Table]:
                 [
                     [
                         s.id,
-                        f"{s.participant} (by {s.matched_by})" if s.participant else "UNACCOUNTED",
+                        _holder(s),
                         ", ".join(x for x in (s.consumer, s.consumer_name, s.tenant) if x),
                         s.status,
                         s.expires or "never",
@@ -371,6 +406,12 @@ def _tables(result: Review) -> list[Table]:
         )
         tables.append(_syncs(title, sub.synchronizations) if sub.found else (title, [], []))
     return tables
+
+
+def _holder(s: Subscription) -> str:
+    if s.participant:
+        return f"{s.participant} (by {s.matched_by})"
+    return f"UNACCOUNTED (maybe {' or '.join(s.maybe)})" if s.maybe else "UNACCOUNTED"
 
 
 def _syncs(title: str, syncs: tuple[Synchronization, ...], consumer: bool = False) -> Table:

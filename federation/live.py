@@ -29,7 +29,10 @@ def access_review(args: argparse.Namespace, config: Config, connect: Connect) ->
 
 def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     client = connect().client()
-    actions = operations.reconcile(access.review(client, config))
+    review = access.review(client, config)
+    for line in operations.left_alone(review):
+        print(line)
+    actions = operations.reconcile(review)
     return _act(args, client, config, actions, "Live access matches config: nothing to do.")
 
 

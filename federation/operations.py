@@ -42,11 +42,12 @@ class Outcome:
 
 def reconcile(review: access.Review) -> list[Action]:
     """Revoke every active subscription config does not account for; set every other
-    active one's expiry to what config gives its participant."""
+    active one's expiry to what config gives its participant. A subscription that may be
+    a service principal's (see `access`) is left to a person: `revoke` it by id."""
     actions = []
     for name, share in review.shares.items():
         for s in share.subscriptions:
-            if not s.active:
+            if not s.active or s.maybe:
                 continue
             if s.participant is None:
                 actions.append(Action("revoke", name, s, "matches no participant this share invites in config"))
@@ -54,6 +55,18 @@ def reconcile(review: access.Review) -> list[Action]:
                 why = f"expiry {s.expires or 'never'} -> {s.expected}"
                 actions.append(Action("adjust", name, s, why, s.expected))
     return actions
+
+
+def left_alone(review: access.Review) -> list[str]:
+    """Why reconcile does not revoke the active subscriptions that may be a service
+    principal's, one line each, with the command that would."""
+    return [
+        f"left alone: share {name} subscription {s.id} may be {' or '.join(s.maybe)}'s; "
+        f"if it is not, `revoke {name} {s.id}`"
+        for name, share in review.shares.items()
+        for s in share.subscriptions
+        if s.active and s.maybe
+    ]
 
 
 def revocations(config: Config, share: access.Sent, targets: Iterable[str]) -> list[Action]:

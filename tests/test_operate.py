@@ -276,3 +276,41 @@ def test_invalid_config_exits_2_before_any_request(arm: FakeArm, federation: Cli
     assert "federation:participants.hospital-a.email" in err
     assert arm.requests == []
     assert time.monotonic() - started < 5
+
+
+def re_sent(arm: FakeArm) -> dict[str, str]:
+    """hospital-b, a service principal, subscribed; then the program sent its invitation
+    anew (a new expiry), so its subscription matches no invitation and has no email. And a
+    stranger who subscribed after that invitation was sent."""
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    old = arm.subscribe("global_model", email="", shared_at="2026-11-01T00:00:00Z", consumerName="svc-b")
+    arm.invite("global_model", "hospital-b", status="Pending", sentAt="2026-11-20T00:00:00Z")
+    stranger = arm.subscribe("global_model", email="someone@else.example", shared_at="2026-11-25T00:00:00Z")
+    return {"hospital-b": old, "stranger": stranger}
+
+
+def test_a_service_principals_subscription_after_a_re_sent_invitation_is_left_to_a_person(
+    arm: FakeArm, federation: Cli
+) -> None:
+    ids = re_sent(arm)
+    code, out, _ = federation("access", "--format", "json")
+    review = json.loads(out)
+    subscriptions = {s["id"]: s for s in review["shares"]["global_model"]["subscriptions"]}
+    assert (subscriptions[ids["hospital-b"]]["participant"], subscriptions[ids["hospital-b"]]["maybe"]) == (
+        None,
+        ["hospital-b"],
+    )
+    assert subscriptions[ids["stranger"]]["maybe"] == []
+    assert any(f"subscription {ids['hospital-b']} (svc-b)" in p or ids["hospital-b"] in p for p in review["problems"])
+    assert any("it may be hospital-b's" in p for p in review["problems"])
+
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == 0, out
+    assert f"left alone: share global_model subscription {ids['hospital-b']} may be hospital-b's" in out
+    revoked = [r.path for r in arm.sent("POST", "/revoke$")]
+    assert revoked == [f"{arm.prefix}/shares/global_model/providerShareSubscriptions/{ids['stranger']}/revoke"]
+
+    code, out, _ = federation("revoke", "global_model", ids["hospital-b"], "--yes")
+    assert code == 0, out
+    assert arm.subscription("global_model", ids["hospital-b"])["properties"]["shareSubscriptionStatus"] == "Revoked"

@@ -7,7 +7,7 @@ at once, each with its key path and value, as a `pulumi.RunError` (no traceback)
 import difflib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -35,10 +35,12 @@ LOCATION_KEY = "azure-native:location"
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions")
 
-# Azure Data Share service limits.
+# Azure Data Share service limits (learn.microsoft.com, azure-subscription-service-limits,
+# "Azure Data Share limits").
 MAX_SHARES = 200
 MAX_DATASETS = 200
 MAX_INVITATIONS = 200
+MAX_RECEIVED_SHARES = 100
 
 
 def _named(rule: naming.Rule) -> AfterValidator:
@@ -55,10 +57,19 @@ def _rfc3339(value: Any) -> str:
     if not isinstance(value, str) or not naming.TIME.accepts(value):
         raise PydanticCustomError("time", "must be {says}", {"says": naming.TIME.says})
     try:
-        parsed = datetime.fromisoformat(value)
+        utc = datetime.fromisoformat(value).astimezone(UTC)
     except ValueError as error:  # a date that does not exist, such as 2026-02-30
         raise PydanticCustomError("time", "is not a real time: {error}", {"error": str(error)}) from None
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # past year 9999 or before year 1 once in UTC
+        utc = None
+    if utc is None or not naming.FIRST_YEAR <= utc.year <= naming.LAST_YEAR:
+        raise PydanticCustomError(
+            "time",
+            "must be in UTC between {first}-01-01T00:00:00Z and {last}-12-31T23:59:59Z",
+            {"first": naming.FIRST_YEAR, "last": naming.LAST_YEAR},
+        )
+    # isoformat, not strftime: %Y is not zero-padded on every platform.
+    return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 ShareName = Annotated[str, _named(naming.SHARE)]
@@ -67,7 +78,6 @@ StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
 Container = Annotated[str, _named(naming.CONTAINER)]
 Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
 Time = Annotated[str, BeforeValidator(_rfc3339)]
-Path = Annotated[str, _named(naming.PATH)]
 
 
 class _Model(BaseModel):
@@ -76,34 +86,46 @@ class _Model(BaseModel):
 
 @dataclass(frozen=True)
 class _Known:
-    """Keys declared elsewhere in the config, so references are checked in the same pass."""
+    """What the rest of the config declares, so references are checked in the same pass.
+    None where that part is malformed (itself reported): references to it go unchecked."""
 
-    storage: frozenset[str]
-    containers: Mapping[str, frozenset[str]]  # created storage only: existing ones are opaque
-    participants: frozenset[str]
+    storage: frozenset[str] | None = None
+    containers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # created storage with valid lists
+    hns: Mapping[str, bool] = field(default_factory=dict)
+    participants: frozenset[str] | None = None
+    # Sender stack -> its outputs, where known before the run (offline); None under `pulumi up`.
+    senders: Mapping[str, Any] | None = None
 
     @classmethod
-    def of(cls, raw: Mapping[str, Any]) -> "_Known":
-        storage = _mapping(raw.get(f"{NAMESPACE}:storage"))
+    def of(cls, raw: Mapping[str, Any], senders: Mapping[str, Any] | None = None) -> "_Known":
+        storage = raw.get(f"{NAMESPACE}:storage", {})
+        participants = raw.get(f"{NAMESPACE}:participants", {})
+        entries = storage if isinstance(storage, Mapping) else {}
         containers = {
-            key: frozenset(c for c in entry.get("containers") or () if isinstance(c, str))
-            for key, entry in storage.items()
-            if isinstance(entry, Mapping) and "id" not in entry
+            key: frozenset(c for c in entry.get("containers", []) if isinstance(c, str))
+            for key, entry in entries.items()
+            if isinstance(entry, Mapping) and "id" not in entry and isinstance(entry.get("containers", []), list)
         }
-        participants = _mapping(raw.get(f"{NAMESPACE}:participants"))
-        return cls(frozenset(storage), containers, frozenset(participants))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+        hns = {
+            key: entry.get("hns", False)
+            for key, entry in entries.items()
+            if isinstance(entry, Mapping) and isinstance(entry.get("hns", False), bool)
+        }
+        return cls(
+            frozenset(entries) if isinstance(storage, Mapping) else None,
+            containers,
+            hns,
+            frozenset(participants) if isinstance(participants, Mapping) else None,
+            senders,
+        )
 
 
 def _known(info: ValidationInfo) -> _Known:
-    return info.context if isinstance(info.context, _Known) else _Known(frozenset(), {}, frozenset())
+    return info.context if isinstance(info.context, _Known) else _Known()
 
 
-def _choices(values: frozenset[str]) -> str:
-    return ", ".join(sorted(values)) or "none"
+def _choices(values: Any) -> str:
+    return ", ".join(sorted(str(v) for v in values)) if isinstance(values, Mapping | frozenset) and values else "none"
 
 
 def _distinct(keys: list[str], what: str) -> None:
@@ -132,35 +154,53 @@ class Trigger(Schedule):
     mode: Literal["Incremental", "FullSync"] = "Incremental"
 
 
+def _storage_known(storage: str, info: ValidationInfo) -> str:
+    known = _known(info).storage
+    if known is not None and storage not in known:
+        raise PydanticCustomError(
+            "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": _choices(known)}
+        )
+    return storage
+
+
+def _container_declared(container: str, info: ValidationInfo) -> str:
+    declared = _known(info).containers.get(info.data.get("storage", ""))
+    if declared is not None and container not in declared:
+        raise PydanticCustomError(
+            "unknown_container",
+            "is not in that storage entry's containers (declared: {declared})",
+            {"declared": _choices(declared)},
+        )
+    return container
+
+
+def _segments(path: str, info: ValidationInfo) -> str:
+    """Blob storage and ADLS Gen2 bound how deep a path goes, differently."""
+    hns = _known(info).hns.get(info.data.get("storage", ""))
+    limit = naming.HNS_SEGMENTS if hns else naming.BLOB_SEGMENTS
+    if path.count("/") + 1 > limit:
+        raise PydanticCustomError(
+            "path_depth",
+            "has {n} segments; at most {limit} on {kind}",
+            {
+                "n": path.count("/") + 1,
+                "limit": limit,
+                "kind": "hierarchical namespace storage (63 with account and container)" if hns else "blob storage",
+            },
+        )
+    return path
+
+
+Path = Annotated[str, _named(naming.PATH), AfterValidator(_segments)]
+
+
 class Location(_Model):
     """Where data sits: a whole container, a folder in it, or one file."""
 
-    storage: str
-    container: Container
+    storage: Annotated[str, AfterValidator(_storage_known)]
+    container: Annotated[Container, AfterValidator(_container_declared)]
     folder: Path | None = None
     file: Path | None = None
-
-    @field_validator("storage")
-    @classmethod
-    def _storage_exists(cls, storage: str, info: ValidationInfo) -> str:
-        known = _known(info).storage
-        if storage not in known:
-            raise PydanticCustomError(
-                "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": _choices(known)}
-            )
-        return storage
-
-    @field_validator("container")
-    @classmethod
-    def _container_declared(cls, container: str, info: ValidationInfo) -> str:
-        declared = _known(info).containers.get(info.data.get("storage", ""))
-        if declared is not None and container not in declared:
-            raise PydanticCustomError(
-                "unknown_container",
-                "is not in that storage entry's containers (declared: {declared})",
-                {"declared": _choices(declared)},
-            )
-        return container
 
     @model_validator(mode="after")
     def _one_form(self) -> "Location":
@@ -169,29 +209,27 @@ class Location(_Model):
         return self
 
 
+def _storage_id(value: str) -> str:
+    if not naming.STORAGE_ID.accepts(value):
+        raise PydanticCustomError(
+            "storage_id", "must be a storage account resource id: {says}", {"says": naming.STORAGE_ID.says}
+        )
+    return value
+
+
+def _unique_containers(containers: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(containers)) != len(containers):
+        raise PydanticCustomError("duplicate", "lists a container twice")
+    return containers
+
+
 class Storage(_Model):
     """A storage account: created here (`name`) or existing and only referenced (`id`)."""
 
     name: StorageName | None = None
-    id: str | None = None
-    containers: tuple[Container, ...] = ()
+    id: Annotated[str, AfterValidator(_storage_id)] | None = None
+    containers: Annotated[tuple[Container, ...], AfterValidator(_unique_containers)] = ()
     hns: bool = False
-
-    @field_validator("id")
-    @classmethod
-    def _storage_id(cls, value: str) -> str:
-        if not naming.STORAGE_ID.accepts(value):
-            raise PydanticCustomError(
-                "storage_id", "must be a storage account resource id: {says}", {"says": naming.STORAGE_ID.says}
-            )
-        return value
-
-    @field_validator("containers")
-    @classmethod
-    def _unique(cls, containers: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(containers)) != len(containers):
-            raise PydanticCustomError("duplicate", "lists a container twice")
-        return containers
 
     @model_validator(mode="after")
     def _one_form(self) -> "Storage":
@@ -224,7 +262,7 @@ class Storage(_Model):
         return None if self.created else self._id_part("subscription")
 
     def _id_part(self, part: str) -> str:
-        match = naming.STORAGE_ID.pattern.fullmatch(self.id or "")
+        match = naming.STORAGE_ID.match(self.id or "")
         assert match is not None  # validated above
         return match[part]
 
@@ -247,46 +285,53 @@ class Participant(_Model):
         return self
 
 
+def _dataset_limit(datasets: dict[str, "Location"]) -> dict[str, "Location"]:
+    if not datasets:
+        raise PydanticCustomError("empty", "a share needs at least one dataset")
+    _distinct(list(datasets), "dataset name")
+    if len(datasets) > MAX_DATASETS:
+        raise PydanticCustomError(
+            "limit", "has {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
+        )
+    return datasets
+
+
+def _participants_known(listed: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    known = _known(info).participants
+    unknown = sorted(set(listed) - known) if known is not None else []
+    if unknown:
+        raise PydanticCustomError(
+            "unknown_participant",
+            "names {unknown}, not keys of federation:participants (known: {known})",
+            {"unknown": ", ".join(unknown), "known": _choices(known)},
+        )
+    if len(set(listed)) != len(listed):
+        raise PydanticCustomError("duplicate", "lists a participant twice")
+    return listed
+
+
 class Share(_Model):
     """A CopyBased share: its datasets, schedule and invited participants."""
 
     description: str | None = None
     terms: str | None = None
-    datasets: dict[Key, Location]
+    datasets: Annotated[dict[Key, Location], AfterValidator(_dataset_limit)]
     schedule: Schedule | None = None
-    participants: tuple[str, ...] | None = None
+    participants: Annotated[tuple[str, ...], AfterValidator(_participants_known)] | None = None
     expires: Time | None = None
 
-    @field_validator("datasets")
+    @field_validator("participants", mode="before")
     @classmethod
-    def _dataset_limit(cls, datasets: dict[str, Location]) -> dict[str, Location]:
-        if not datasets:
-            raise PydanticCustomError("empty", "a share needs at least one dataset")
-        _distinct(list(datasets), "dataset name")
-        if len(datasets) > MAX_DATASETS:
-            raise PydanticCustomError(
-                "limit", "has {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
-            )
-        return datasets
-
-    @field_validator("participants")
-    @classmethod
-    def _participants_known(cls, listed: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        known = _known(info).participants
-        unknown = sorted(set(listed) - known)
-        if unknown:
-            raise PydanticCustomError(
-                "unknown_participant",
-                "names {unknown}, not keys of federation:participants (known: {known})",
-                {"unknown": ", ".join(unknown), "known": _choices(known)},
-            )
-        if len(set(listed)) != len(listed):
-            raise PydanticCustomError("duplicate", "lists a participant twice")
-        return listed
+    def _not_null(cls, value: Any) -> Any:
+        # An empty `participants:` in YAML is null: never read as "every participant".
+        if value is None:
+            raise PydanticCustomError("null", "must be a list of participant keys; leave it out to invite everyone")
+        return value
 
     @model_validator(mode="after")
     def _invitation_limit(self, info: ValidationInfo) -> "Share":
-        count = len(self.participants) if self.participants is not None else len(_known(info).participants)
+        known = _known(info).participants
+        count = len(self.participants) if self.participants is not None else len(known or ())
         if count > MAX_INVITATIONS:
             raise PydanticCustomError(
                 "limit",
@@ -296,12 +341,83 @@ class Share(_Model):
         return self
 
 
+def lacks(outputs: Any, share: str, participant: str | None = None, dataset: str | None = None) -> str | None:
+    """What a sender stack's outputs lack of what a `from` names (its share, the invitation
+    of its participant, a dataset): a problem message, or None. Offline the sender's
+    outputs are known before the run and checked here; under `pulumi up`, once read."""
+    shares = outputs.get("shares") if isinstance(outputs, Mapping) else None
+    sent = shares.get(share) if isinstance(shares, Mapping) else None
+    if not isinstance(sent, Mapping):
+        return f"is not a share the sender exports (it has: {_choices(shares)})"
+    for part, key, what in (("invitations", participant, "invites"), ("datasets", dataset, "has datasets")):
+        found = sent.get(part)
+        if key is not None and (not isinstance(found, Mapping) or key not in found):
+            return f"is not in share {share} of the sender, which {what}: {_choices(found)}"
+    return None
+
+
+def _sender(info: ValidationInfo, stack: str | None) -> Any:
+    """A sender stack's outputs if known now, else None (nothing to check against)."""
+    senders = _known(info).senders
+    return senders.get(stack) if senders is not None and stack is not None and stack in senders else None
+
+
+def _sent_share(share: str, info: ValidationInfo) -> str:
+    outputs = _sender(info, info.data.get("stack"))
+    problem = None if outputs is None else lacks(outputs, share)
+    if problem:
+        raise PydanticCustomError("not_sent", problem)
+    return share
+
+
+def _invited(participant: str, info: ValidationInfo) -> str:
+    outputs = _sender(info, info.data.get("stack"))
+    share = info.data.get("share")
+    problem = None if outputs is None or share is None else lacks(outputs, share, participant=participant)
+    if problem:
+        raise PydanticCustomError("not_sent", problem)
+    return participant
+
+
 class Source(_Model):
     """A share sent by a stack under the same Pulumi backend, found through its outputs."""
 
     stack: Annotated[str, _named(naming.STACK)]
-    share: ShareName
-    participant: Key
+    share: Annotated[ShareName, AfterValidator(_sent_share)]
+    participant: Annotated[Key, AfterValidator(_invited)]
+
+
+def _received_dataset(key: str, info: ValidationInfo) -> str:
+    """With `from`, a key is the sender's dataset name: it must be one the sender has."""
+    source = info.data.get("from_")
+    if isinstance(source, Source) and naming.KEY.accepts(key):
+        outputs = _sender(info, source.stack)
+        problem = None if outputs is None else lacks(outputs, source.share, dataset=key)
+        if problem:
+            raise PydanticCustomError("not_sent", problem)
+    return key
+
+
+def _mappings(datasets: dict[str, Location], info: ValidationInfo) -> dict[str, Location]:
+    if not datasets:
+        raise PydanticCustomError("empty", "a subscription needs at least one dataset mapping")
+    if len(datasets) > MAX_DATASETS:
+        raise PydanticCustomError(
+            "limit", "maps {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
+        )
+    if "from_" not in info.data or "invitation_id" not in info.data:
+        return datasets  # the source is invalid (reported there): which key form applies is unknown
+    by_name = info.data["from_"] is not None
+    rule, what = (naming.KEY, "the sender's dataset names") if by_name else (naming.GUID, "the sender's dataSetIds")
+    wrong = sorted(key for key in datasets if not rule.accepts(key))
+    if wrong:
+        raise PydanticCustomError(
+            "dataset_key",
+            "keys must be {what} ({says}); not: {wrong}",
+            {"what": what, "says": rule.says, "wrong": ", ".join(wrong)},
+        )
+    _distinct(list(datasets), "dataset")
+    return {key if by_name else key.lower(): location for key, location in datasets.items()}
 
 
 class Subscription(_Model):
@@ -312,29 +428,8 @@ class Subscription(_Model):
     source_location: Annotated[str, _named(naming.REGION)]
     expires: Time | None = None
     # The sender's dataSetId (a GUID) -> where it lands; the sender's dataset names with `from`.
-    datasets: dict[str, Location]
+    datasets: Annotated[dict[Annotated[str, AfterValidator(_received_dataset)], Location], AfterValidator(_mappings)]
     schedule: Trigger | None = None
-
-    @field_validator("datasets")
-    @classmethod
-    def _datasets(cls, datasets: dict[str, Location], info: ValidationInfo) -> dict[str, Location]:
-        if not datasets:
-            raise PydanticCustomError("empty", "a subscription needs at least one dataset mapping")
-        if len(datasets) > MAX_DATASETS:
-            raise PydanticCustomError(
-                "limit", "maps {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
-            )
-        by_name = info.data.get("from_") is not None
-        rule, what = (naming.KEY, "the sender's dataset names") if by_name else (naming.GUID, "the sender's dataSetIds")
-        wrong = sorted(key for key in datasets if not rule.accepts(key))
-        if wrong:
-            raise PydanticCustomError(
-                "dataset_key",
-                "keys must be {what} ({says}); not: {wrong}",
-                {"what": what, "says": rule.says, "wrong": ", ".join(wrong)},
-            )
-        _distinct(list(datasets), "dataset")
-        return {key if by_name else key.lower(): location for key, location in datasets.items()}
 
     @model_validator(mode="after")
     def _one_source(self) -> "Subscription":
@@ -390,6 +485,12 @@ class Config(_Model):
     @field_validator("subscriptions")
     @classmethod
     def _subscriptions_distinct(cls, subscriptions: dict[str, Subscription]) -> dict[str, Subscription]:
+        if len(subscriptions) > MAX_RECEIVED_SHARES:
+            raise PydanticCustomError(
+                "limit",
+                "has {n} received shares; an account holds at most {max}",
+                {"n": len(subscriptions), "max": MAX_RECEIVED_SHARES},
+            )
         _distinct(list(subscriptions), "share subscription name")
         return subscriptions
 
@@ -428,8 +529,11 @@ class ConfigError(pulumi.RunError):
         super().__init__(f"{len(problems)} {noun} in stack config:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def parse(values: Mapping[str, str], stack: str) -> Config:
-    """Validate raw Pulumi config values (strings, structured ones as JSON) for a stack."""
+def parse(values: Mapping[str, str], stack: str, senders: Mapping[str, Any] | None = None) -> Config:
+    """Validate raw Pulumi config values (strings, structured ones as JSON) for a stack.
+
+    `senders` maps stacks named by `from` to their outputs, where they are known before
+    the run: what a `from` names is then checked with everything else."""
     raw: dict[str, Any] = {}
     problems: list[str] = []
     for key, text in values.items():
@@ -441,7 +545,7 @@ def parse(values: Mapping[str, str], stack: str) -> Config:
                 problems.append(f"{key}: is not valid structured config ({error.msg}); got {text!r}")
     raw.setdefault(f"{NAMESPACE}:environment", stack)
     try:
-        config = Config.model_validate(raw, context=_Known.of(raw))
+        config = Config.model_validate(raw, context=_Known.of(raw, senders))
     except ValidationError as error:
         problems.extend(_describe(e) for e in error.errors(include_url=False))
     if problems:

@@ -341,39 +341,56 @@ class Share(_Model):
         return self
 
 
-def lacks(outputs: Any, share: str, participant: str | None = None, dataset: str | None = None) -> str | None:
+def lacks(
+    outputs: Any, stack: str, share: str, participant: str | None = None, dataset: str | None = None
+) -> str | None:
     """What a sender stack's outputs lack of what a `from` names (its share, the invitation
     of its participant, a dataset): a problem message, or None. Offline the sender's
-    outputs are known before the run and checked here; under `pulumi up`, once read."""
+    outputs are known before the run and checked with the config; under `pulumi up`, once read."""
     shares = outputs.get("shares") if isinstance(outputs, Mapping) else None
     sent = shares.get(share) if isinstance(shares, Mapping) else None
     if not isinstance(sent, Mapping):
-        return f"is not a share the sender exports (it has: {_choices(shares)})"
-    for part, key, what in (("invitations", participant, "invites"), ("datasets", dataset, "has datasets")):
+        return f"is not a share of stack {stack} (it has: {_choices(shares)})"
+    for part, key, what in (("invitations", participant, "invited"), ("datasets", dataset, "datasets")):
         found = sent.get(part)
         if key is not None and (not isinstance(found, Mapping) or key not in found):
-            return f"is not in share {share} of the sender, which {what}: {_choices(found)}"
+            return f"is not in share {share} of stack {stack} ({what}: {_choices(found)})"
     return None
 
 
-def _sender(info: ValidationInfo, stack: str | None) -> Any:
+def unsent(
+    subscription: str, stack: str, outputs: Any, share: str, participant: str | None, dataset: str | None
+) -> str | None:
+    """The problem line, as `parse` reports it, for a `from` of `subscription` (its key
+    path) naming what the sender's outputs lack; None if they have it all."""
+    if problem := lacks(outputs, stack, share):
+        return f"{subscription}.from.share: {problem}; got {share!r}"
+    if participant is not None and (problem := lacks(outputs, stack, share, participant=participant)):
+        return f"{subscription}.from.participant: {problem}; got {participant!r}"
+    if dataset is not None and (problem := lacks(outputs, stack, share, dataset=dataset)):
+        return f"{subscription}.datasets.{dataset}: key {problem}; got {dataset!r}"
+    return None
+
+
+def _sender(info: ValidationInfo, stack: Any) -> Any:
     """A sender stack's outputs if known now, else None (nothing to check against)."""
     senders = _known(info).senders
-    return senders.get(stack) if senders is not None and stack is not None and stack in senders else None
+    return senders[stack] if senders is not None and isinstance(stack, str) and stack in senders else None
 
 
 def _sent_share(share: str, info: ValidationInfo) -> str:
-    outputs = _sender(info, info.data.get("stack"))
-    problem = None if outputs is None else lacks(outputs, share)
+    stack = info.data.get("stack", "")
+    outputs = _sender(info, stack)
+    problem = None if outputs is None else lacks(outputs, stack, share)
     if problem:
         raise PydanticCustomError("not_sent", problem)
     return share
 
 
 def _invited(participant: str, info: ValidationInfo) -> str:
-    outputs = _sender(info, info.data.get("stack"))
-    share = info.data.get("share")
-    problem = None if outputs is None or share is None else lacks(outputs, share, participant=participant)
+    stack, share = info.data.get("stack", ""), info.data.get("share")
+    outputs = _sender(info, stack)
+    problem = None if outputs is None or share is None else lacks(outputs, stack, share, participant=participant)
     if problem:
         raise PydanticCustomError("not_sent", problem)
     return participant
@@ -392,7 +409,7 @@ def _received_dataset(key: str, info: ValidationInfo) -> str:
     source = info.data.get("from_")
     if isinstance(source, Source) and naming.KEY.accepts(key):
         outputs = _sender(info, source.stack)
-        problem = None if outputs is None else lacks(outputs, source.share, dataset=key)
+        problem = None if outputs is None else lacks(outputs, source.stack, source.share, dataset=key)
         if problem:
             raise PydanticCustomError("not_sent", problem)
     return key

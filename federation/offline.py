@@ -23,6 +23,8 @@ import yaml
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
 
+from federation import config as config_module
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 
@@ -126,7 +128,15 @@ def run(
     stack of this project with a stack file here, that stack file's outputs under mocks.
     """
     known = {name: _sibling_outputs(name) for name in _referenced_stacks(config) if name not in (stacks or {})}
-    return contextvars.Context().run(_run, dict(config), stack, program, known | dict(stacks or {}))
+    senders = known | dict(stacks or {})
+    if senders:
+        # The senders' outputs are known before the run: what a `from` names is checked
+        # with the rest of the config, before anything is registered.
+        try:
+            config_module.parse(config, stack, senders)
+        except config_module.ConfigError as error:
+            return Run((), {}, error)
+    return contextvars.Context().run(_run, dict(config), stack, program, senders)
 
 
 def run_stack_file(path: Path | str) -> Run:

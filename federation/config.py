@@ -407,7 +407,8 @@ class Source(_Model):
 def _received_dataset(key: str, info: ValidationInfo) -> str:
     """With `from`, a key is the sender's dataset name: it must be one the sender has."""
     source = info.data.get("from_")
-    if isinstance(source, Source) and naming.KEY.accepts(key):
+    only_from = "invitation_id" in info.data and info.data["invitation_id"] is None
+    if isinstance(source, Source) and only_from and naming.KEY.accepts(key):
         outputs = _sender(info, source.stack)
         problem = None if outputs is None else lacks(outputs, source.stack, source.share, dataset=key)
         if problem:
@@ -600,7 +601,13 @@ def _path(loc: list[Any]) -> str:
     if not loc:
         return "stack config"
     head, *rest = loc
-    return str(head) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
+    return str(head) + "".join(f"[{part}]" if isinstance(part, int) else f".{_key(str(part))}" for part in rest)
+
+
+def _key(part: str) -> str:
+    """A key as written, or quoted with escapes if it holds what would break the line or hide
+    itself (newlines, control and format characters)."""
+    return part if part.isprintable() else json.dumps(part)
 
 
 def _show(value: Any) -> str:

@@ -55,6 +55,10 @@ def subscription(**fields: Any) -> Edit:
     return put(*SUBS, value={k: v for k, v in value.items() if v is not None})
 
 
+# A sender whose outputs offline knows (its stack file is here): what a from names exists.
+SILO_A = {"stack": "silo-a", "share": "model_updates", "participant": "coordinator"}
+
+
 def many(count: int, make: Callable[[int], tuple[str, Any]]) -> dict[str, Any]:
     return dict(make(i) for i in range(count))
 
@@ -286,9 +290,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     (
         "invitation and from",
-        subscription(
-            **{"from": {"stack": "org/federation/coordinator", "share": "global_model", "participant": "h-a"}}
-        ),
+        subscription(**{"from": SILO_A}),
         "federation:subscriptions.global_model",
         "exactly one of invitationId",
     ),
@@ -335,7 +337,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
         subscription(
             invitationId=None,
             datasets={"check points": {"storage": "models", "container": "eval"}},
-            **{"from": {"stack": "org/federation/coordinator", "share": "global_model", "participant": "h-a"}},
+            **{"from": SILO_A},
         ),
         "federation:subscriptions.global_model.datasets",
         "keys must be the sender's dataset names",
@@ -399,7 +401,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "has 62 segments; at most 61 on hierarchical namespace",
     ),
     ("tag name too long", put("federation:tags", value={"t" * 129: "x"}), "federation:tags.ttt", "1-128 characters"),
-    ("tag name control", put("federation:tags", value={"a\x07b": "x"}), "federation:tags.a\x07b", "control characters"),
+    ("tag name control", put("federation:tags", value={"a\x07b": "x"}), 'federation:tags."a\\u0007b"', "control"),
     (
         "too many received shares",
         put(

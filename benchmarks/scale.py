@@ -81,8 +81,8 @@ def main() -> int:
             rows.append((f"`plan`, {label}", measure))
             if (shares, participants) in args.floor:
                 flat = [run.PYTHON, run.__file__, "--runs", "0", "--worker", str(stack_file), str(run.FLAT)]
-                floor = run.whole_process(flat, args.runs, run.evaluated)
-                rows.append((f"flat program (plain script), {label}", floor))
+                plain = run.whole_process(flat, args.runs, run.evaluated)
+                rows.append((f"flat program (plain script), {label}", plain))
     print(f"Medians of {args.runs} process(es); Python {sys.version.split()[0]}, {os.cpu_count()} CPUs.\n")
     print("| Scenario | Median s | CPU s | Peak MB | Resources |\n| --- | ---: | ---: | ---: | ---: |")
     for label, m in rows:

@@ -10,7 +10,7 @@ import ipaddress
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -56,10 +56,12 @@ MAX_DEPTH = 64
 # Marks what `python -m federation handoff` leaves for the receiver to fill in.
 PLACEHOLDER = "FILL IN:"
 
-# Azure Data Share service limits.
+# Azure Data Share service limits (learn.microsoft.com, azure-subscription-service-limits,
+# "Azure Data Share limits").
 MAX_SHARES = 200
 MAX_DATASETS = 200
 MAX_INVITATIONS = 200
+MAX_RECEIVED_SHARES = 100
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,19 @@ def _rfc3339(value: Any) -> str:
         raise PydanticCustomError("time", "must be {says}", {"says": naming.TIME.says})
     try:
         # RFC 3339 allows a lower-case t and z; Python reads only upper case.
-        parsed = datetime.fromisoformat(value.upper())
+        utc = datetime.fromisoformat(value.upper()).astimezone(UTC)
     except ValueError as error:  # a date that does not exist, such as 2026-02-30
         raise PydanticCustomError("time", "is not a real time: {error}", {"error": str(error)}) from None
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # past year 9999 or before year 1 once in UTC
+        utc = None
+    if utc is None or not naming.FIRST_YEAR <= utc.year <= naming.LAST_YEAR:
+        raise PydanticCustomError(
+            "time",
+            "must be in UTC between {first}-01-01T00:00:00Z and {last}-12-31T23:59:59Z",
+            {"first": naming.FIRST_YEAR, "last": naming.LAST_YEAR},
+        )
+    # isoformat, not strftime: %Y is not zero-padded on every platform.
+    return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _ip_rule(value: Any) -> str:
@@ -121,7 +132,6 @@ StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
 Container = Annotated[str, _named(naming.CONTAINER)]
 Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
 Time = Annotated[str, BeforeValidator(_rfc3339), _named(naming.TIME)]
-Path = Annotated[str, _named(naming.PATH)]
 IpRule = Annotated[str, BeforeValidator(_ip_rule)]
 SubnetId = Annotated[str, _named(naming.SUBNET_ID)]
 
@@ -135,34 +145,46 @@ class _Model(BaseModel):
 
 @dataclass(frozen=True)
 class _Known:
-    """Keys declared elsewhere in the config, so references are checked in the same pass."""
+    """What the rest of the config declares, so references are checked in the same pass.
+    None where that part is malformed (itself reported): references to it go unchecked."""
 
-    storage: frozenset[str]
-    containers: Mapping[str, frozenset[str]]  # created storage only: existing ones are opaque
-    participants: frozenset[str]
+    storage: frozenset[str] | None = None
+    containers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # created storage with valid lists
+    hns: Mapping[str, bool] = field(default_factory=dict)
+    participants: frozenset[str] | None = None
+    # Sender stack -> its outputs, where known before the run (offline); None under `pulumi up`.
+    senders: Mapping[str, Any] | None = None
 
     @classmethod
-    def of(cls, raw: Mapping[str, Any]) -> "_Known":
-        storage = _mapping(raw.get(f"{NAMESPACE}:storage"))
+    def of(cls, raw: Mapping[str, Any], senders: Mapping[str, Any] | None = None) -> "_Known":
+        storage = raw.get(f"{NAMESPACE}:storage", {})
+        participants = raw.get(f"{NAMESPACE}:participants", {})
+        entries = storage if isinstance(storage, Mapping) else {}
         containers = {
-            key: frozenset(c for c in entry.get("containers") or () if isinstance(c, str))
-            for key, entry in storage.items()
-            if isinstance(entry, Mapping) and "id" not in entry
+            key: frozenset(c for c in entry.get("containers", []) if isinstance(c, str))
+            for key, entry in entries.items()
+            if isinstance(entry, Mapping) and "id" not in entry and isinstance(entry.get("containers", []), list)
         }
-        participants = _mapping(raw.get(f"{NAMESPACE}:participants"))
-        return cls(frozenset(storage), containers, frozenset(participants))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+        hns = {
+            key: entry.get("hns", False)
+            for key, entry in entries.items()
+            if isinstance(entry, Mapping) and isinstance(entry.get("hns", False), bool)
+        }
+        return cls(
+            frozenset(entries) if isinstance(storage, Mapping) else None,
+            containers,
+            hns,
+            frozenset(participants) if isinstance(participants, Mapping) else None,
+            senders,
+        )
 
 
 def _known(info: ValidationInfo) -> _Known:
-    return info.context if isinstance(info.context, _Known) else _Known(frozenset(), {}, frozenset())
+    return info.context if isinstance(info.context, _Known) else _Known()
 
 
-def _choices(values: frozenset[str]) -> str:
-    return ", ".join(sorted(values)) or "none"
+def _choices(values: Any) -> str:
+    return ", ".join(sorted(str(v) for v in values)) if isinstance(values, Mapping | frozenset) and values else "none"
 
 
 def _distinct(keys: list[str], what: str) -> None:
@@ -194,12 +216,52 @@ class Trigger(Schedule):
     """Incremental copies what changed since the last snapshot; FullSync copies everything."""
 
 
+def _storage_known(storage: str, info: ValidationInfo) -> str:
+    known = _known(info).storage
+    if known is not None and storage not in known:
+        raise PydanticCustomError(
+            "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": _choices(known)}
+        )
+    return storage
+
+
+def _container_declared(container: str, info: ValidationInfo) -> str:
+    declared = _known(info).containers.get(info.data.get("storage", ""))
+    if declared is not None and container not in declared:
+        raise PydanticCustomError(
+            "unknown_container",
+            "is not in that storage entry's containers (declared: {declared})",
+            {"declared": _choices(declared)},
+        )
+    return container
+
+
+def _segments(path: str, info: ValidationInfo) -> str:
+    """Blob storage and ADLS Gen2 bound how deep a path goes, differently."""
+    hns = _known(info).hns.get(info.data.get("storage", ""))
+    limit = naming.HNS_SEGMENTS if hns else naming.BLOB_SEGMENTS
+    if path.count("/") + 1 > limit:
+        raise PydanticCustomError(
+            "path_depth",
+            "has {n} segments; at most {limit} on {kind}",
+            {
+                "n": path.count("/") + 1,
+                "limit": limit,
+                "kind": "hierarchical namespace storage (63 with account and container)" if hns else "blob storage",
+            },
+        )
+    return path
+
+
+Path = Annotated[str, _named(naming.PATH), AfterValidator(_segments)]
+
+
 class Location(_Model):
     """Where data sits: a whole container, a folder in it, or one file."""
 
-    storage: str
+    storage: Annotated[str, AfterValidator(_storage_known)]
     """Key of a federation:storage entry."""
-    container: Container
+    container: Annotated[Container, AfterValidator(_container_declared)]
     """Container (file system, on hns storage); on created storage, one of its containers."""
     folder: Path | None = None
     """A folder in the container: only it is shared or written."""
@@ -215,33 +277,25 @@ class Location(_Model):
             )
         return value
 
-    @field_validator("storage")
-    @classmethod
-    def _storage_exists(cls, storage: str, info: ValidationInfo) -> str:
-        known = _known(info).storage
-        if storage not in known:
-            raise PydanticCustomError(
-                "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": _choices(known)}
-            )
-        return storage
-
-    @field_validator("container")
-    @classmethod
-    def _container_declared(cls, container: str, info: ValidationInfo) -> str:
-        declared = _known(info).containers.get(info.data.get("storage", ""))
-        if declared is not None and container not in declared:
-            raise PydanticCustomError(
-                "unknown_container",
-                "is not in that storage entry's containers (declared: {declared})",
-                {"declared": _choices(declared)},
-            )
-        return container
-
     @model_validator(mode="after")
     def _one_form(self) -> "Location":
         if self.folder is not None and self.file is not None:
             raise PydanticCustomError("folder_and_file", "set at most one of folder and file")
         return self
+
+
+def _storage_id(value: str) -> str:
+    if not naming.STORAGE_ID.accepts(value):
+        raise PydanticCustomError(
+            "storage_id", "must be a storage account resource id: {says}", {"says": naming.STORAGE_ID.says}
+        )
+    return value
+
+
+def _unique_containers(containers: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(containers)) != len(containers):
+        raise PydanticCustomError("duplicate", "lists a container twice")
+    return containers
 
 
 class Network(_Model):
@@ -266,9 +320,14 @@ class Storage(_Model):
 
     name: StorageName | None = None
     """Name of a storage account to create here (globally unique)."""
-    id: Annotated[str, WithJsonSchema({"type": "string", "pattern": naming.STORAGE_ID.ecma})] | None = None
+    id: (
+        Annotated[
+            str, AfterValidator(_storage_id), WithJsonSchema({"type": "string", "pattern": naming.STORAGE_ID.ecma})
+        ]
+        | None
+    ) = None
     """Resource id of an existing storage account, only referenced (not with name)."""
-    containers: tuple[Container, ...] = ()
+    containers: Annotated[tuple[Container, ...], AfterValidator(_unique_containers)] = ()
     """Containers to create in a created account."""
     hns: bool = False
     """Hierarchical namespace (ADLS Gen2): datasets become ADLS Gen2 kinds. Fixed at creation."""
@@ -277,22 +336,6 @@ class Storage(_Model):
     # Off by default: Data Share authenticates with its managed identity, never a key.
     shared_key_access: bool | None = None
     """Allow shared-key (account key, SAS) access to a created account; default off."""
-
-    @field_validator("id")
-    @classmethod
-    def _storage_id(cls, value: str) -> str:
-        if not naming.STORAGE_ID.accepts(value):
-            raise PydanticCustomError(
-                "storage_id", "must be a storage account resource id: {says}", {"says": naming.STORAGE_ID.says}
-            )
-        return value
-
-    @field_validator("containers")
-    @classmethod
-    def _unique(cls, containers: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(containers)) != len(containers):
-            raise PydanticCustomError("duplicate", "lists a container twice")
-        return containers
 
     @model_validator(mode="after")
     def _one_form(self) -> "Storage":
@@ -330,7 +373,7 @@ class Storage(_Model):
         return None if self.created else self._id_part("subscription")
 
     def _id_part(self, part: str) -> str:
-        match = naming.STORAGE_ID.pattern.fullmatch(self.id or "")
+        match = naming.STORAGE_ID.match(self.id or "")
         assert match is not None  # validated above
         return match[part]
 
@@ -357,6 +400,31 @@ class Participant(_Model):
         return self
 
 
+def _dataset_limit(datasets: dict[str, "Location"]) -> dict[str, "Location"]:
+    if not datasets:
+        raise PydanticCustomError("empty", "a share needs at least one dataset")
+    _distinct(list(datasets), "dataset name")
+    if len(datasets) > MAX_DATASETS:
+        raise PydanticCustomError(
+            "limit", "has {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
+        )
+    return datasets
+
+
+def _participants_known(listed: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    known = _known(info).participants
+    unknown = sorted(set(listed) - known) if known is not None else []
+    if unknown:
+        raise PydanticCustomError(
+            "unknown_participant",
+            "names {unknown}, not keys of federation:participants (known: {known})",
+            {"unknown": ", ".join(unknown), "known": _choices(known)},
+        )
+    if len(set(listed)) != len(listed):
+        raise PydanticCustomError("duplicate", "lists a participant twice")
+    return listed
+
+
 class Share(_Model):
     """A CopyBased share: its datasets, schedule and invited participants."""
 
@@ -364,45 +432,27 @@ class Share(_Model):
     """Shown to participants."""
     terms: str | None = None
     """Terms of use participants accept."""
-    datasets: dict[Key, Location]
+    datasets: Annotated[dict[Key, Location], AfterValidator(_dataset_limit)]
     """Dataset name -> where its data sits. At least one, at most 200."""
     schedule: Schedule | None = None
     """When snapshots are taken; without it, only on demand."""
-    participants: tuple[str, ...] | None = None
+    participants: Annotated[tuple[str, ...], AfterValidator(_participants_known)] | None = None
     """Keys of participants to invite; default every participant."""
     expires: Time | None = None
     """RFC 3339; each invitation expires at the earlier of this and its participant's expires."""
 
-    @field_validator("datasets")
+    @field_validator("participants", mode="before")
     @classmethod
-    def _dataset_limit(cls, datasets: dict[str, Location]) -> dict[str, Location]:
-        if not datasets:
-            raise PydanticCustomError("empty", "a share needs at least one dataset")
-        _distinct(list(datasets), "dataset name")
-        if len(datasets) > MAX_DATASETS:
-            raise PydanticCustomError(
-                "limit", "has {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
-            )
-        return datasets
-
-    @field_validator("participants")
-    @classmethod
-    def _participants_known(cls, listed: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        known = _known(info).participants
-        unknown = sorted(set(listed) - known)
-        if unknown:
-            raise PydanticCustomError(
-                "unknown_participant",
-                "names {unknown}, not keys of federation:participants (known: {known})",
-                {"unknown": ", ".join(unknown), "known": _choices(known)},
-            )
-        if len(set(listed)) != len(listed):
-            raise PydanticCustomError("duplicate", "lists a participant twice")
-        return listed
+    def _not_null(cls, value: Any) -> Any:
+        # An empty `participants:` in YAML is null: never read as "every participant".
+        if value is None:
+            raise PydanticCustomError("null", "must be a list of participant keys; leave it out to invite everyone")
+        return value
 
     @model_validator(mode="after")
     def _invitation_limit(self, info: ValidationInfo) -> "Share":
-        count = len(self.participants) if self.participants is not None else len(_known(info).participants)
+        known = _known(info).participants
+        count = len(self.participants) if self.participants is not None else len(known or ())
         if count > MAX_INVITATIONS:
             raise PydanticCustomError(
                 "limit",
@@ -412,15 +462,104 @@ class Share(_Model):
         return self
 
 
+def lacks(
+    outputs: Any, stack: str, share: str, participant: str | None = None, dataset: str | None = None
+) -> str | None:
+    """What a sender stack's outputs lack of what a `from` names (its share, the invitation
+    of its participant, a dataset): a problem message, or None. Offline the sender's
+    outputs are known before the run and checked with the config; under `pulumi up`, once read."""
+    shares = outputs.get("shares") if isinstance(outputs, Mapping) else None
+    sent = shares.get(share) if isinstance(shares, Mapping) else None
+    if not isinstance(sent, Mapping):
+        return f"is not a share of stack {stack} (it has: {_choices(shares)})"
+    for part, key, what in (("invitations", participant, "invited"), ("datasets", dataset, "datasets")):
+        found = sent.get(part)
+        if key is not None and (not isinstance(found, Mapping) or key not in found):
+            return f"is not in share {share} of stack {stack} ({what}: {_choices(found)})"
+    return None
+
+
+def unsent(
+    subscription: str, stack: str, outputs: Any, share: str, participant: str | None, dataset: str | None
+) -> str | None:
+    """The problem line, as `parse` reports it, for a `from` of `subscription` (its key
+    path) naming what the sender's outputs lack; None if they have it all."""
+    if problem := lacks(outputs, stack, share):
+        return f"{subscription}.from.share: {problem}; got {share!r}"
+    if participant is not None and (problem := lacks(outputs, stack, share, participant=participant)):
+        return f"{subscription}.from.participant: {problem}; got {participant!r}"
+    if dataset is not None and (problem := lacks(outputs, stack, share, dataset=dataset)):
+        return f"{subscription}.datasets.{dataset}: key {problem}; got {dataset!r}"
+    return None
+
+
+def _sender(info: ValidationInfo, stack: Any) -> Any:
+    """A sender stack's outputs if known now, else None (nothing to check against)."""
+    senders = _known(info).senders
+    return senders[stack] if senders is not None and isinstance(stack, str) and stack in senders else None
+
+
+def _sent_share(share: str, info: ValidationInfo) -> str:
+    stack = info.data.get("stack", "")
+    outputs = _sender(info, stack)
+    problem = None if outputs is None else lacks(outputs, stack, share)
+    if problem:
+        raise PydanticCustomError("not_sent", problem)
+    return share
+
+
+def _invited(participant: str, info: ValidationInfo) -> str:
+    stack, share = info.data.get("stack", ""), info.data.get("share")
+    outputs = _sender(info, stack)
+    problem = None if outputs is None or share is None else lacks(outputs, stack, share, participant=participant)
+    if problem:
+        raise PydanticCustomError("not_sent", problem)
+    return participant
+
+
 class Source(_Model):
     """A share sent by a stack under the same Pulumi backend, found through its outputs."""
 
     stack: Annotated[str, _named(naming.STACK)]
     """The sender's stack, such as org/federation/coordinator-prod."""
-    share: ShareName
+    share: Annotated[ShareName, AfterValidator(_sent_share)]
     """The share's name in the sender's stack."""
-    participant: Key
+    participant: Annotated[Key, AfterValidator(_invited)]
     """This party's participant key in the sender's stack."""
+
+
+def _received_dataset(key: str, info: ValidationInfo) -> str:
+    """With `from`, a key is the sender's dataset name: it must be one the sender has."""
+    source = info.data.get("from_")
+    only_from = "invitation_id" in info.data and info.data["invitation_id"] is None
+    if isinstance(source, Source) and only_from and naming.KEY.accepts(key):
+        outputs = _sender(info, source.stack)
+        problem = None if outputs is None else lacks(outputs, source.stack, source.share, dataset=key)
+        if problem:
+            raise PydanticCustomError("not_sent", problem)
+    return key
+
+
+def _mappings(datasets: dict[str, Location], info: ValidationInfo) -> dict[str, Location]:
+    if not datasets:
+        raise PydanticCustomError("empty", "a subscription needs at least one dataset mapping")
+    if len(datasets) > MAX_DATASETS:
+        raise PydanticCustomError(
+            "limit", "maps {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
+        )
+    if "from_" not in info.data or "invitation_id" not in info.data:
+        return datasets  # the source is invalid (reported there): which key form applies is unknown
+    by_name = info.data["from_"] is not None
+    rule, what = (naming.KEY, "the sender's dataset names") if by_name else (naming.GUID, "the sender's dataSetIds")
+    wrong = sorted(key for key in datasets if not rule.accepts(key))
+    if wrong:
+        raise PydanticCustomError(
+            "dataset_key",
+            "keys must be {what} ({says}); not: {wrong}",
+            {"what": what, "says": rule.says, "wrong": ", ".join(wrong)},
+        )
+    _distinct(list(datasets), "dataset")
+    return {key if by_name else key.lower(): location for key, location in datasets.items()}
 
 
 class Subscription(_Model):
@@ -434,31 +573,10 @@ class Subscription(_Model):
     """Region of the sender's Data Share account."""
     expires: Time | None = None
     """RFC 3339; bounds the subscription."""
-    datasets: dict[str, Location]
+    datasets: Annotated[dict[Annotated[str, AfterValidator(_received_dataset)], Location], AfterValidator(_mappings)]
     """The sender's dataSetId (a GUID), or with from its dataset name -> where it lands."""
     schedule: Trigger | None = None
     """When snapshots are copied in; without it, only on demand."""
-
-    @field_validator("datasets")
-    @classmethod
-    def _datasets(cls, datasets: dict[str, Location], info: ValidationInfo) -> dict[str, Location]:
-        if not datasets:
-            raise PydanticCustomError("empty", "a subscription needs at least one dataset mapping")
-        if len(datasets) > MAX_DATASETS:
-            raise PydanticCustomError(
-                "limit", "maps {n} datasets; a share holds at most {max}", {"n": len(datasets), "max": MAX_DATASETS}
-            )
-        by_name = info.data.get("from_") is not None
-        rule, what = (naming.KEY, "the sender's dataset names") if by_name else (naming.GUID, "the sender's dataSetIds")
-        wrong = sorted(key for key in datasets if not rule.accepts(key))
-        if wrong:
-            raise PydanticCustomError(
-                "dataset_key",
-                "keys must be {what} ({says}); not: {wrong}",
-                {"what": what, "says": rule.says, "wrong": ", ".join(wrong)},
-            )
-        _distinct(list(datasets), "dataset")
-        return {key if by_name else key.lower(): location for key, location in datasets.items()}
 
     @model_validator(mode="after")
     def _one_source(self) -> "Subscription":
@@ -570,6 +688,12 @@ class Config(_Model):
     @field_validator("subscriptions")
     @classmethod
     def _subscriptions_distinct(cls, subscriptions: dict[str, Subscription]) -> dict[str, Subscription]:
+        if len(subscriptions) > MAX_RECEIVED_SHARES:
+            raise PydanticCustomError(
+                "limit",
+                "has {n} received shares; an account holds at most {max}",
+                {"n": len(subscriptions), "max": MAX_RECEIVED_SHARES},
+            )
         _distinct(list(subscriptions), "share subscription name")
         return subscriptions
 
@@ -632,9 +756,16 @@ class ConfigError(pulumi.RunError):
         super().__init__(f"{len(problems)} {noun} in stack config:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def parse(values: Mapping[str, str], stack: str, secret_keys: frozenset[str] = frozenset()) -> Config:
+def parse(
+    values: Mapping[str, str],
+    stack: str,
+    secret_keys: frozenset[str] = frozenset(),
+    senders: Mapping[str, Any] | None = None,
+) -> Config:
     """Validate raw Pulumi config values (strings, structured ones as JSON) for a stack;
-    `secret_keys` are those Pulumi reports as secret."""
+    `secret_keys` are those Pulumi reports as secret. `senders` maps stacks named by `from`
+    to their outputs, where they are known before the run: what a `from` names is then
+    checked with everything else."""
     raw: dict[str, Any] = {}
     problems: list[str] = []
     for key, text in values.items():
@@ -659,7 +790,7 @@ def parse(values: Mapping[str, str], stack: str, secret_keys: frozenset[str] = f
     problems += [f"{key}: cannot be a secret: {why}" for key, why in _NEVER_SECRET.items() if key in secret_keys]
     raw.setdefault(f"{NAMESPACE}:environment", stack)
     try:
-        config = Config.model_validate(_as_text(raw, Config), context=_Known.of(raw))
+        config = Config.model_validate(_as_text(raw, Config), context=_Known.of(raw, senders))
     except ValidationError as error:
         problems.extend(_describe(e) for e in error.errors(include_url=False))
     if problems:

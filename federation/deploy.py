@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from federation import classes, naming
+from federation import classes, config, naming
 from federation.graph import CLIENT_CONFIG, STACK_REFERENCE, Concat, Graph, Guid, Ref, Secret, Value
 
 
@@ -72,7 +72,20 @@ class _Registrar:
 
 
 def _lookup(ref: Ref, value: Any) -> Any:
-    """Follow a stack reference's outputs, naming what is missing if the sender lacks it."""
+    """Follow a stack reference's outputs, naming what is missing if the sender lacks it:
+    under `pulumi up` the outputs are known only now (offline, `parse` checks them first)."""
+    if ref.named_by:
+        _, share, part, key = ref.items
+        problem = config.unsent(
+            ref.named_by,
+            ref.node.rsplit("::", 1)[1],
+            value,
+            share,
+            participant=key if part == "invitations" else None,
+            dataset=key if part == "datasets" else None,
+        )
+        if problem:
+            raise config.ConfigError([problem])
     for depth, key in enumerate(ref.items):
         if not isinstance(value, Mapping) or key not in value:
             path = ".".join(ref.items[: depth + 1])

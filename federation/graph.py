@@ -18,6 +18,8 @@ class Ref:
     node: str
     attr: str
     items: tuple[str, ...] = ()
+    # The config key whose `from` named the items, for the error if the outputs lack them.
+    named_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,8 @@ class Node:
     def type_chain(self) -> str:
         return f"{self.parent.type_chain}${self.type}" if self.parent else self.type
 
-    def ref(self, attr: str, *items: str) -> Ref:
-        return Ref(self.key, attr, items)
+    def ref(self, attr: str, *items: str, named_by: str = "") -> Ref:
+        return Ref(self.key, attr, items, named_by)
 
 
 @dataclass

@@ -5,19 +5,31 @@ keys (see `model`), Azure names are checked here against each service's own rule
 """
 
 import re
+import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+def _anything(match: re.Match[str]) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A naming rule: the pattern Azure enforces and how to say it to a person."""
+    """A naming rule: the pattern Azure enforces, what a pattern cannot say (`also`, on
+    the match), and how to say it to a person."""
 
     pattern: re.Pattern[str]
     says: str
+    also: Callable[[re.Match[str]], bool] = _anything
+
+    def match(self, value: str) -> re.Match[str] | None:
+        found = self.pattern.fullmatch(value)
+        return found if found is not None and self.also(found) else None
 
     def accepts(self, value: str) -> bool:
-        return self.pattern.fullmatch(value) is not None
+        return self.match(value) is not None
 
     @property
     def ecma(self) -> str:
@@ -35,8 +47,15 @@ def _any_case(pattern: str) -> str:
     return re.sub(r"\\.|[A-Za-z]", lambda m: m[0] if len(m[0]) > 1 else f"[{m[0].lower()}{m[0].upper()}]", pattern)
 
 
-def _rule(pattern: str, says: str) -> Rule:
-    return Rule(re.compile(pattern), says)
+def _rule(pattern: str, says: str, also: Callable[[re.Match[str]], bool] = _anything) -> Rule:
+    return Rule(re.compile(pattern), says, also)
+
+
+def _letters_or_digits(text: str) -> bool:
+    """Letters and digits as .NET's Char.IsLetterOrDigit counts them (Unicode letters and
+    decimal digits), which ARM applies to resource group names. Python's `\\w` also takes
+    other numerals (½, Ⅷ) that Azure refuses."""
+    return all(unicodedata.category(c)[0] == "L" or unicodedata.category(c) == "Nd" for c in text if c not in "-_.()")
 
 
 # Microsoft.DataShare: share names allow no hyphen; datasets, invitations and mappings do.
@@ -46,7 +65,15 @@ ACCOUNT = _rule(
     r"[^<>%&:\\?/#*$^();,.|+={}\[\]!~@\s]{3,90}",
     "3-90 characters, none of <>%&:\\?/#*$^();,.|+={}[]!~@ or spaces",
 )
-RESOURCE_GROUP = _rule(r"[-\w.()]{0,89}[-\w()]", "1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
+# Resource groups (learn.microsoft.com, azure-resource-manager/management/resource-name-rules,
+# Microsoft.Resources): 1-90 of underscores, hyphens, periods, parentheses and letters or
+# digits (Char.IsLetterOrDigit, as the ARM SDKs document it), not ending in a period.
+_GROUP = r"[-\w.()]{0,89}[-\w()]"
+RESOURCE_GROUP = _rule(
+    _GROUP,
+    "1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'",
+    lambda match: _letters_or_digits(match[0]),
+)
 STORAGE_ACCOUNT = _rule(r"[a-z0-9]{3,24}", "3-24 lowercase letters and digits")
 CONTAINER = _rule(
     r"(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*",
@@ -54,14 +81,16 @@ CONTAINER = _rule(
 )
 ENVIRONMENT = _rule(r"[a-z0-9][a-z0-9-]{0,22}[a-z0-9]|[a-z0-9]", "1-24 lowercase letters, digits or inner hyphens")
 REGION = _rule(r"[a-z][a-z0-9]*", "an Azure region's programmatic name, such as westeurope")
-GUID = _rule(
-    r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "a GUID such as 00000000-0000-0000-0000-000000000000"
-)
+_GUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
+GUID = _rule(_GUID, "a GUID such as 00000000-0000-0000-0000-000000000000")
 # Resource ids are case-insensitive: ARM and the portal spell the fixed segments both ways.
+# The subscription is a GUID and the group follows the resource group rule above.
 STORAGE_ID = _rule(
-    r"/(?i:subscriptions)/(?P<subscription>[0-9a-fA-F-]{36})/(?i:resourceGroups)/(?P<group>[-\w.()]{1,90})"
+    rf"/(?i:subscriptions)/(?P<subscription>{_GUID})/(?i:resourceGroups)/(?P<group>{_GROUP})"
     r"/(?i:providers/Microsoft\.Storage/storageAccounts)/(?P<name>[a-z0-9]{3,24})",
-    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>",
+    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>, "
+    "the group as for federation:resourceGroup",
+    lambda match: _letters_or_digits(match["group"]),
 )
 SUBNET_ID = _rule(
     r"/(?i:subscriptions)/[0-9a-fA-F-]{36}/(?i:resourceGroups)/[-\w.()]{1,90}"
@@ -85,12 +114,23 @@ PATH = _rule(
     r"(?=.{1,1024}$)[^/\\]+(/[^/\\]+)*(?<!\.)",
     "a relative path of at most 1024 characters, with no leading, trailing or double '/' and no trailing '.'",
 )
+# Blob storage (learn.microsoft.com, storage/blobs, "Naming and referencing containers,
+# blobs, and metadata"): a blob name has at most 254 path segments. With a hierarchical
+# namespace, at most 63 counting the account and the container, so 61 below the container.
+BLOB_SEGMENTS = 254
+HNS_SEGMENTS = 63 - 2
 TIME = _rule(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}([Zz]|[+-]\d{2}:\d{2})",
+    # ASCII digits: Python's \d would take any script's.
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}([Zz]|[+-][0-9]{2}:[0-9]{2})",
     "an RFC 3339 time to the second, with a zone, such as 2026-12-01T02:00:00Z",
 )
-# Azure tag names may not contain these characters (tag values may).
-TAG_NAME = _rule(r"[^<>%&\\?/]{1,512}", "1-512 characters, none of <>%&\\?/")
+# The times the program sends, in UTC: four-digit years (RFC 3339), and none before the
+# Unix epoch, which no schedule or expiry needs and some parsers refuse.
+FIRST_YEAR, LAST_YEAR = 1970, 9999
+# Tags (learn.microsoft.com, azure-resource-manager/management/tag-resources, limitations):
+# names may not contain <>%&\\?/; 512 characters, but 128 on storage accounts, which every
+# tag here goes on. No control characters either: ARM refuses them in names.
+TAG_NAME = _rule(r"[^<>%&\\?/\x00-\x1f\x7f]{1,128}", "1-128 characters, none of <>%&\\?/ or control characters")
 
 
 def resource_group(environment: str) -> str:

@@ -183,7 +183,15 @@ def run(
     stack of this project with a stack file here, that stack file's outputs under mocks.
     """
     known = {name: _sibling_outputs(name) for name in referenced_stacks(config) if name not in (stacks or {})}
-    return contextvars.Context().run(_run, dict(config), stack, program, known | dict(stacks or {}), secret_keys)
+    senders = known | dict(stacks or {})
+    if senders:
+        # The senders' outputs are known before the run: what a `from` names is checked
+        # with the rest of the config, before anything is registered.
+        try:
+            config_module.parse(config, stack, secret_keys, senders)
+        except config_module.ConfigError as error:
+            return Run((), {}, error)
+    return contextvars.Context().run(_run, dict(config), stack, program, senders, secret_keys)
 
 
 def run_stack_file(path: Path | str) -> Run:

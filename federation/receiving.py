@@ -4,7 +4,7 @@ mappings) and when snapshots are copied (a scheduled trigger)."""
 from collections.abc import Callable
 
 from federation import datasets
-from federation.config import Config, Subscription
+from federation.config import NAMESPACE, Config, Subscription
 from federation.graph import ALL, STACK_REFERENCE, Graph, Node, Value, with_optional
 from federation.storage import BLOB_DATA_CONTRIBUTOR, Target
 
@@ -24,7 +24,7 @@ def add(
     targets: dict[str, Target],
 ) -> dict[str, Value]:
     """Register one received share and its mappings and trigger; returns its stack output."""
-    invitation_id, dataset_id = _source(graph, subscription)
+    invitation_id, dataset_id = _source(graph, name, subscription)
     component = graph.add(Node(COMPONENT, name, component=True))
     parent = {"account_name": account.ref("name"), "resource_group_name": group.ref("name")}
     inputs = with_optional(
@@ -81,7 +81,7 @@ def add(
     return output
 
 
-def _source(graph: Graph, subscription: Subscription) -> tuple[Value, Callable[[str], Value]]:
+def _source(graph: Graph, name: str, subscription: Subscription) -> tuple[Value, Callable[[str], Value]]:
     """The invitation id, and each dataset's id by key: as given in config, or read from
     the sender's stack outputs (one stack reference per sender stack)."""
     if subscription.from_ is None:
@@ -91,7 +91,8 @@ def _source(graph: Graph, subscription: Subscription) -> tuple[Value, Callable[[
         Node(STACK_REFERENCE, source.stack, {"name": source.stack})
     )
     share = ("shares", source.share)
+    named_by = f"{NAMESPACE}:subscriptions.{name}"
     return (
-        sender.ref("outputs", *share, "invitations", source.participant),
-        lambda key: sender.ref("outputs", *share, "datasets", key),
+        sender.ref("outputs", *share, "invitations", source.participant, named_by=named_by),
+        lambda key: sender.ref("outputs", *share, "datasets", key, named_by=named_by),
     )

@@ -1,10 +1,11 @@
 """The offline runner itself: stack files read as the Pulumi CLI reads them, and what it
 leaves out of a run."""
 
+import textwrap
 from pathlib import Path
 
 from federation import offline
-from tests.support import base, received_from, run
+from tests.support import base, run
 
 
 def test_stack_file_values_are_what_the_cli_passes() -> None:
@@ -46,13 +47,24 @@ def test_property_dependencies_say_which_input_came_from_which_resource() -> Non
     assert share.property_dependencies == {"accountName": (account.urn,), "resourceGroupName": (group.urn,)}
 
 
-def test_a_run_failing_mid_deployment_does_not_disturb_the_next() -> None:
+def test_a_run_failing_mid_deployment_does_not_disturb_the_next(tmp_path: Path) -> None:
     # Fails while outputs resolve (the sender exports nothing), leaving outputs pending.
-    broken = base()
-    broken["federation:subscriptions"] = {
-        "global_model": received_from("acme/federation/nowhere", "global_model", "hospital-a", {"checkpoints": "eval"})
-    }
-    failed = run(broken)
+    program = tmp_path / "__main__.py"
+    program.write_text(
+        textwrap.dedent(
+            """
+            from federation import deploy, graph
+
+            g = graph.Graph()
+            name = "acme/federation/nowhere"
+            sender = g.add(graph.Node(graph.STACK_REFERENCE, name, {"name": name}))
+            inputs = {"resource_group_name": sender.ref("outputs", "shares"), "location": "westeurope"}
+            g.add(graph.Node("azure-native:resources:ResourceGroup", "rg", inputs))
+            deploy.deploy(g)
+            """
+        )
+    )
+    failed = offline.run({}, "test", program=program)
     assert failed.error is not None
     assert "acme/federation/nowhere has no output shares" in str(failed.error)
     assert run(base()).error is None

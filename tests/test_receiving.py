@@ -5,7 +5,9 @@ from typing import Any
 
 import pytest
 
-from federation import exports, offline
+from federation import config as config_module
+from federation import deploy, exports, naming, offline, stack
+from federation.graph import STACK_REFERENCE, references
 from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, received_from, run, run_ok, state
 
 DS = "azure-native:datashare"
@@ -198,11 +200,66 @@ def test_from_reads_invitation_and_dataset_ids_from_the_sender_stack() -> None:
     assert result.outputs[exports.SUBSCRIPTIONS]["global_model"]["mappings"] == {"checkpoints": mapping.id}
 
 
-def test_from_names_what_the_sender_does_not_export() -> None:
-    config = from_sender(participant="hospital-z")
-    result = offline.run(offline.config_values(config), "test", stacks={"acme/federation/coordinator": SENDER})
-    assert result.error is not None
-    assert "acme/federation/coordinator has no output shares.global_model.invitations.hospital-z" in str(result.error)
+STACK = "acme/federation/coordinator"
+SUBSCRIPTION = "federation:subscriptions.global_model"
+# What the sender lacks -> the problem line, naming the key that named it.
+UNSENT = [
+    (
+        {"share": "nosuch"},
+        f"{SUBSCRIPTION}.from.share: is not a share of stack {STACK} (it has: global_model); got 'nosuch'",
+    ),
+    (
+        {"participant": "hospital-z"},
+        f"{SUBSCRIPTION}.from.participant: is not in share global_model of stack {STACK} (invited: hospital-a); "
+        "got 'hospital-z'",
+    ),
+    (
+        {"dataset": "weights"},
+        f"{SUBSCRIPTION}.datasets.weights: key is not in share global_model of stack {STACK} "
+        "(datasets: checkpoints, labels); got 'weights'",
+    ),
+]
+
+
+def unsent_config(share: str = "global_model", participant: str = "hospital-a", dataset: str = "checkpoints") -> Any:
+    config = from_sender(participant)
+    config["federation:subscriptions"]["global_model"] = received_from(
+        STACK, share, participant, {dataset: "global-model"}
+    )
+    return config
+
+
+@pytest.mark.parametrize(("named", "line"), UNSENT, ids=[next(iter(n)) for n, _ in UNSENT])
+def test_from_naming_what_the_sender_lacks_is_a_config_problem_offline(named: dict[str, str], line: str) -> None:
+    # Offline the sender's outputs are known before the run: reported with the rest, nothing registered.
+    config = unsent_config(**named)
+    config["federation:shares"]["global_model"]["expires"] = "someday"
+    result = offline.run(offline.config_values(config), "test", stacks={STACK: SENDER})
+    assert isinstance(result.error, config_module.ConfigError)
+    assert result.error.problems == [
+        f"federation:shares.global_model.expires: must be {naming.TIME.says}; got 'someday'",
+        line,
+    ]
+    assert result.resources == ()
+
+
+@pytest.mark.parametrize(("named", "line"), UNSENT, ids=[next(iter(n)) for n, _ in UNSENT])
+def test_from_naming_what_the_sender_lacks_fails_pulumi_up_naming_the_key(named: dict[str, str], line: str) -> None:
+    # Under `pulumi up` the stack reference's outputs arrive only while resources register:
+    # the same line, from the lookup in the registered graph.
+    values = offline.config_values(unsent_config(**named))
+    graph = stack.build(config_module.parse(values, "test"))
+    lookups = [
+        ref
+        for node in graph
+        for ref in references(node.inputs)
+        if ref.node == f"{STACK_REFERENCE}::{STACK}" and set(named.values()) & set(ref.items)
+    ]
+    assert lookups
+    for ref in lookups:
+        with pytest.raises(config_module.ConfigError) as raised:
+            deploy._lookup(ref, SENDER)
+        assert raised.value.problems == [line]
 
 
 def test_from_a_stack_of_this_project_uses_its_stack_file() -> None:

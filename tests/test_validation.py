@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from federation import config as config_module
-from tests.support import LAKE_ID, OBJECT, SUB, TENANT, base, run
+from tests.support import LAKE_ID, OBJECT, SUB, TENANT, base, run, run_ok
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -63,6 +63,10 @@ WORKSPACE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-ops/providers/Microsoft.
 
 def monitoring(**fields: Any) -> Edit:
     return put(MON, value={"emails": ["ops@coordinator.example"]} | fields)
+
+
+# A sender whose outputs offline knows (its stack file is here): what a from names exists.
+SILO_A = {"stack": "silo-a", "share": "model_updates", "participant": "coordinator"}
 
 
 def many(count: int, make: Callable[[int], tuple[str, Any]]) -> dict[str, Any]:
@@ -296,9 +300,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     (
         "invitation and from",
-        subscription(
-            **{"from": {"stack": "org/federation/coordinator", "share": "global_model", "participant": "h-a"}}
-        ),
+        subscription(**{"from": SILO_A}),
         "federation:subscriptions.global_model",
         "exactly one of invitationId",
     ),
@@ -345,7 +347,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
         subscription(
             invitationId=None,
             datasets={"check points": {"storage": "models", "container": "eval"}},
-            **{"from": {"stack": "org/federation/coordinator", "share": "global_model", "participant": "h-a"}},
+            **{"from": SILO_A},
         ),
         "federation:subscriptions.global_model.datasets",
         "keys must be the sender's dataset names",
@@ -410,6 +412,71 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "retentionDays applies only to a workspace made here",
     ),
     ("monitoring typo", monitoring(email=["a@b.org"]), f"{MON}.email", "did you mean 'emails'"),
+    # A null or a wrong type is reported on its key, never handed to a rule as another type.
+    ("storage id null", put("federation:storage", "lake", "id", value=None), "federation:storage.lake", "exactly one"),
+    ("participants null", put(*GM, "participants", value=None), "global_model.participants", "leave it out"),
+    ("participants a number", put(*GM, "participants", value=5), "global_model.participants", "valid tuple"),
+    ("containers a string", put("federation:storage", "models", "containers", value="eval"), "containers", "tuple"),
+    # Times past the calendar's edge once in UTC, and before the epoch.
+    ("time past 9999", put(*GM, "expires", value="9999-12-31T23:59:59-01:00"), "global_model.expires", "9999-12-31"),
+    ("time before 1", put(*GM, "expires", value="0001-01-01T00:00:00+01:00"), "global_model.expires", "in UTC"),
+    ("year 1", put(*GM, "schedule", "start", value="0001-01-01T00:00:00Z"), "schedule.start", "1970-01-01"),
+    ("before the epoch", put(*GM, "expires", value="1970-01-01T00:30:00+01:00"), "global_model.expires", "in UTC"),
+    ("non-ASCII digits", put(*GM, "expires", value="٢٠٢٧-06-30T00:00:00Z"), "global_model.expires", "RFC 3339"),
+    # What Azure refuses though Python's own character classes take it.
+    ("group with a vulgar fraction", put("federation:resourceGroup", value="rg-½"), "federation:resourceGroup", "½"),
+    ("group with a roman numeral", put("federation:resourceGroup", value="rg-Ⅷ"), "federation:resourceGroup", "Ⅷ"),
+    (
+        "storage id group ending in a period",
+        put("federation:storage", "lake", "id", value=LAKE_ID.replace("rg-lake", "rg-lake.")),
+        "federation:storage.lake.id",
+        "rg-lake.",
+    ),
+    (
+        "storage id group with a numeral",
+        put("federation:storage", "lake", "id", value=LAKE_ID.replace("rg-lake", "rg-Ⅷ")),
+        "federation:storage.lake.id",
+        "rg-Ⅷ",
+    ),
+    (
+        "storage id subscription not a guid",
+        put("federation:storage", "lake", "id", value=LAKE_ID.replace(SUB, "-" * 36)),
+        "federation:storage.lake.id",
+        "/subscriptions/<guid>/",
+    ),
+    (
+        "blob path too deep",
+        dataset(storage="models", container="eval", file="/".join(["a"] * 255)),
+        "datasets.extra.file",
+        "has 255 segments; at most 254 on blob storage",
+    ),
+    (
+        "hns path too deep",
+        dataset(storage="lake", container="raw", folder="/".join(["a"] * 62)),
+        "datasets.extra.folder",
+        "has 62 segments; at most 61 on hierarchical namespace",
+    ),
+    ("tag name too long", put("federation:tags", value={"t" * 129: "x"}), "federation:tags.ttt", "1-128 characters"),
+    ("tag name control", put("federation:tags", value={"a\x07b": "x"}), "federation:tags['a\\x07b']", "control"),
+    (
+        "too many received shares",
+        put(
+            "federation:subscriptions",
+            value=many(
+                101,
+                lambda i: (
+                    f"r{i:03}",
+                    {
+                        "invitationId": INVITATION,
+                        "sourceLocation": "northeurope",
+                        "datasets": {DATASET: {"storage": "models", "container": "eval"}},
+                    },
+                ),
+            ),
+        ),
+        "federation:subscriptions",
+        "has 101 received shares; an account holds at most 100",
+    ),
 ]
 
 
@@ -477,3 +544,57 @@ def test_storage_id_segments_are_case_insensitive() -> None:
     assert result.error is None, str(result.error)
     [dataset] = [r for r in result.resources if r.name == "global_model.raw"]
     assert dataset.inputs["resourceGroup"] == "rg-lake"
+
+
+def test_calendar_edges_inside_the_range_are_sent_with_four_digit_years() -> None:
+    config = base()
+    config["federation:shares"]["global_model"]["expires"] = "1970-01-01T01:00:00+01:00"
+    config["federation:participants"]["hospital-b"]["expires"] = "9999-12-31T23:59:59Z"
+    result = run_ok(config)
+    invitations = {r.name: r.inputs["expirationDate"] for r in result.resources if r.type.endswith(":Invitation")}
+    assert invitations == {
+        "global_model.hospital-a": "1970-01-01T00:00:00Z",
+        "global_model.hospital-b": "1970-01-01T00:00:00Z",
+    }
+
+
+def test_resource_groups_take_letters_and_digits_of_any_script() -> None:
+    # Azure's rule is Char.IsLetterOrDigit: Unicode letters and decimal digits.
+    config = base()
+    config["federation:resourceGroup"] = "rg-données-٣"
+    config["federation:storage"]["lake"]["id"] = LAKE_ID.replace("rg-lake", "rg-données")
+    result = run_ok(config)
+    [group] = result.of_type("azure-native:resources:ResourceGroup")
+    assert group.inputs["resourceGroupName"] == "rg-données-٣"
+
+
+def test_path_depth_limits_are_the_storage_kinds_own() -> None:
+    config = base()
+    datasets = config["federation:shares"]["global_model"]["datasets"]
+    datasets["deep_blob"] = {"storage": "models", "container": "eval", "file": "/".join(["a"] * 254)}
+    datasets["deep_hns"] = {"storage": "lake", "container": "raw", "folder": "/".join(["a"] * 61)}
+    run_ok(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("federation:storage", ["models"]), ("federation:participants", 5), ("federation:storage", None)],
+)
+def test_a_malformed_section_is_one_problem_not_one_per_reference(key: str, value: Any) -> None:
+    config = base()
+    config["federation:shares"]["global_model"]["participants"] = ["hospital-a"]
+    config[key] = value
+    result = run(config)
+    assert result.error is not None
+    assert [p.split(":")[1] for p in result.error.problems] == [key.split(":")[1]]
+
+
+def test_malformed_container_lists_are_not_read_as_declared_containers() -> None:
+    # A string is iterable: "eval" must not declare the containers e, v, a and l.
+    config = base()
+    config["federation:storage"]["models"]["containers"] = "eval"
+    result = run(config)
+    assert result.error is not None
+    assert [p.split(";")[0] for p in result.error.problems] == [
+        "federation:storage.models.containers: Input should be a valid tuple"
+    ]

@@ -178,8 +178,7 @@ def test_a_key_that_would_break_the_line_is_quoted_in_its_path() -> None:
     code, _, err = plan(config)
     assert code == cli.EXIT_INVALID_CONFIG
     assert err.splitlines()[1:] == [
-        "  federation:tags['x\\ty']: key must be 1-128 characters, none of <>%&\\?/ or control characters; "
-        "got 'x\\ty'",
+        "  federation:tags['x\\ty']: key must be 1-128 characters, none of <>%&\\?/ or control characters; got 'x\\ty'",
         "  federation:shares['a\\nb']: key must be 2-90 letters, digits or underscores; got 'a\\nb'",
         "  federation:shares['a\\nb'].datasets: a share needs at least one dataset; got {}",
     ]

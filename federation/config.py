@@ -724,10 +724,21 @@ class Config(_Model):
         return chosen or naming.workspace(self.environment)
 
     def secret_texts(self) -> frozenset[str]:
-        """Every text under a secret key: an input carrying one of them must be a secret."""
+        """The texts only secret keys hold: an input carrying one of them must be a secret.
+        A text that plain config holds too (a region, a schedule's `Day`, a key used as a
+        folder) is no secret, and marking it would make unrelated inputs secret."""
         fields = {(f.alias or n): n for n, f in type(self).model_fields.items()}
-        secret = [getattr(self, fields[key]) for key in self._secret_keys if key in fields]
-        return frozenset(text for value in secret for text in _texts(value))
+        secret = {text for key in self._secret_keys if key in fields for text in _texts(getattr(self, fields[key]))}
+        if not secret:
+            return frozenset()
+        plain = {self.location, self.environment, self.resource_group, self.account_name}
+        plain |= {
+            t
+            for key, name in fields.items()
+            if key not in self._secret_keys
+            for t in _texts(getattr(self, name), keys=True)
+        }
+        return frozenset(secret - plain)
 
     @property
     def resource_tags(self) -> dict[str, str]:
@@ -827,19 +838,20 @@ def stand_in(field: str, ciphertext: str) -> str:
     }.get(field, text)
 
 
-def _texts(value: Any) -> list[str]:
-    """Every text in a model value, with what an existing storage id is made of."""
+def _texts(value: Any, keys: bool = False) -> list[str]:
+    """Every text in a model value (and map keys, with `keys`), with what an existing
+    storage id is made of."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, Storage):
         parts = [value.account_name, value.resource_group, value.subscription_id]
-        return [p for p in parts if p] + _texts(value.model_dump())
+        return [p for p in parts if p] + _texts(value.model_dump(), keys)
     if isinstance(value, BaseModel):
-        return _texts(value.model_dump())
+        return _texts(value.model_dump(), keys)
     if isinstance(value, Mapping):
-        return [t for v in value.values() for t in _texts(v)]
+        return [t for k, v in value.items() for t in ([str(k)] if keys else []) + _texts(v, keys)]
     if isinstance(value, list | tuple):
-        return [t for v in value for t in _texts(v)]
+        return [t for v in value for t in _texts(v, keys)]
     return []
 
 

@@ -299,9 +299,22 @@ def _changed_inputs(old: Registration, new: Registration) -> dict[str, tuple[Any
     for option in ("type", "protect"):
         if getattr(old, option) != getattr(new, option):
             before[f"({option})"], after[f"({option})"] = getattr(old, option), getattr(new, option)
+    # Making a value secret changes no resource: azure-native compares the plain values.
     return {
-        k: (before.get(k), after.get(k)) for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k)
+        k: (before.get(k), after.get(k))
+        for k in sorted(before.keys() | after.keys())
+        if _plain(before.get(k)) != _plain(after.get(k))
     }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return _plain(value.value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _flatten(inputs: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, config, offline
+from federation import cli, config, diff, offline
 from federation.graph import Secret
 from tests.model import build, engine_inputs, urn
 from tests.support import base
@@ -133,3 +133,47 @@ def test_a_secure_tag_is_a_config_problem(capsys: pytest.CaptureFixture[str], tm
     code, out, err = main(capsys, "plan", "--config", str(stack))
     assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
     assert "federation:tags: cannot be a secret: tags are readable by anyone" in err
+
+
+def _received(cfg: dict[str, Any]) -> dict[str, Any]:
+    """`base()` receiving updates into a `hospital-a` folder, from a sender in the
+    coordinator's own region: texts that plain config holds too."""
+    cfg["federation:storage"]["models"]["containers"].append("updates")
+    cfg["federation:subscriptions"] = {
+        "updates": {
+            "invitationId": "0d9e4c3b-7a61-4f2e-9b58-3c1a2e7f6d40",
+            "sourceLocation": "westeurope",
+            "datasets": {
+                "5a1f7e92-3c4d-4b6a-8e0f-9d2c1b7a6e35": {
+                    "storage": "models",
+                    "container": "updates",
+                    "folder": "hospital-a",
+                }
+            },
+            "schedule": {"recurrence": "Day", "start": "2026-12-01T23:00:00Z"},
+        }
+    }
+    return cfg
+
+
+def test_a_secret_key_leaves_plain_what_plain_config_also_holds() -> None:
+    result = run_secret(_received(base()), "federation:subscriptions")
+    subscription = result.named("azure-native:datashare:ShareSubscription", "updates")
+    assert subscription.inputs["invitationId"] == Secret("0d9e4c3b-7a61-4f2e-9b58-3c1a2e7f6d40")
+    # The region, a schedule's Day, a container and a participant key used as a folder are
+    # in plain config too: nothing built from plain config becomes secret.
+    assert subscription.inputs["sourceShareLocation"] == "westeurope"
+    assert result.named("azure-native:resources:ResourceGroup", "resource-group").inputs["location"] == "westeurope"
+    assert result.named("azure-native:storage:BlobContainer", "models.updates").inputs["containerName"] == "updates"
+    invitation = result.named(INVITATION, "global_model.hospital-a")
+    assert invitation.inputs["invitationName"] == "hospital-a"
+    schedule = result.named("azure-native:datashare:ScheduledSynchronizationSetting", "global_model.schedule")
+    assert schedule.inputs["recurrenceInterval"] == "Day"
+
+
+def test_making_a_key_secret_replaces_nothing() -> None:
+    cfg = _received(base())
+    plain = offline.run(offline.config_values(cfg), "test")
+    secret = run_secret(cfg, "federation:subscriptions", "federation:participants")
+    change = diff.compare(plain, secret)
+    assert (change.create, change.update, change.replace, change.delete) == ([], [], [], [])

@@ -104,7 +104,8 @@ def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackF
         data = stackfile.read_bytes(path, shown)
     document = stackfile.parse(data.encode() if isinstance(data, str) else data, shown)
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    return StackFile(project_name(), stack, config_values(document), secret_keys(document), _collisions(document))
+    problems = _collisions(document) + _nulls(document)
+    return StackFile(project_name(), stack, config_values(document), secret_keys(document), problems)
 
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
@@ -133,6 +134,16 @@ def _collisions(config: Mapping[str, Any]) -> tuple[str, ...]:
         f"{key}: is set twice, as {' and as '.join(repr(k) for k in keys)}; keep one"
         for key, keys in sorted(spelt.items())
         if len(keys) > 1
+    )
+
+
+def _nulls(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """An empty key (`location:` with nothing after it) reaches the program as the text
+    "null", which no key means: refuse it."""
+    return tuple(
+        f"{_namespaced(key)}: is empty (null); give it a value or leave the key out"
+        for key, value in config.items()
+        if value is None
     )
 
 

@@ -268,3 +268,12 @@ def test_stack_file_error_from_a_sibling_stack_is_one_line(capsys: pytest.Captur
         os.chdir(cwd)
     assert code == cli.EXIT_UNREADABLE
     assert f"error: {tmp_path / 'Pulumi.sib.yaml'} is not UTF-8 text" in err
+
+
+def test_an_empty_key_is_refused_not_read_as_the_text_null(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = {k: v for k, v in base().items() if k != "azure-native:location"}
+    text = yaml.safe_dump({"config": config}) + "  azure-native:location:\n  federation:environment: null\n"
+    code, out, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", text)))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert "azure-native:location: is empty (null); give it a value or leave the key out" in err
+    assert "federation:environment: is empty (null)" in err

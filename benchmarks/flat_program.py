@@ -93,7 +93,7 @@ if monitoring:  # the workspace, the account's logs, the action group and the al
         "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
         "| where _ResourceId startswith '",
         account.id,
-        "'\n| where Status == 'Failed'\n"
+        "'\n| where Status =~ 'failed'\n"
         "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
         "| extend ShareOrSubscription = coalesce("
         "extract(@'(?i)/(shares|sharesubscriptions)/([^/]+)', 2, _ResourceId), '(account-wide)')\n"

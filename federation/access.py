@@ -69,7 +69,9 @@ class Sent:
     found: bool
     invitations: tuple[Invitation, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
-    synchronizations: tuple[Synchronization, ...] = ()
+    synchronizations: tuple[Synchronization, ...] = ()  # the latest few, shown
+    # Each consumer's latest: one consumer's later success must not hide another's failure.
+    latest_each: tuple[Synchronization, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,14 +175,18 @@ def _sent(
         )
     matched = _service_principals(config, keys, found, matched)
     syncs = [_synchronization(s, s.consumer_email) for s in synchronizations]
-    return Sent(name, True, found, tuple(sorted(matched, key=lambda s: (s.participant or "", s.id))), _latest(syncs))
+    latest_each: dict[str | None, Synchronization] = {}
+    for sync in sorted(syncs, key=lambda s: s.start or "", reverse=True):
+        latest_each.setdefault((sync.consumer or "").lower() or None, sync)
+    subscriptions_found = tuple(sorted(matched, key=lambda s: (s.participant or "", s.id)))
+    return Sent(name, True, found, subscriptions_found, _latest(syncs), tuple(latest_each.values()))
 
 
 def _service_principals(
     config: Config, keys: Iterable[str], invitations: Iterable[Invitation], subscriptions: list[Subscription]
 ) -> list[Subscription]:
     """Unaccounted subscriptions that may be a service principal's. Its subscription
-    carries no email we know to match by, and when the program sends its invitation anew
+    carries no consumer email to match by, and when the program sends its invitation anew
     (a new target or expiry) the new one is pending and the subscription's sharedAt is the
     old one's sentAt: then only a person can tell. Such a subscription, shared before that
     pending invitation was sent, is marked with the service principals it may be, and
@@ -201,7 +207,11 @@ def _service_principals(
             if s.shared_at is None or sent_at is None or s.shared_at < sent_at
         )
 
-    return [dataclasses.replace(s, maybe=maybe(s)) if s.participant is None else s for s in subscriptions]
+    # A consumer with an email is a person's subscription: it was matched by email or is not ours.
+    return [
+        dataclasses.replace(s, maybe=maybe(s)) if s.participant is None and "@" not in s.consumer else s
+        for s in subscriptions
+    ]
 
 
 def match(
@@ -286,7 +296,8 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
             if s.expected is not None and s.expires != s.expected:
                 found.append(f"{who}: expires {s.expires or 'never'}; config gives {s.expected}")
             found.extend(_expiring(who, s.expires, now))
-        found.extend(_failed(where, share.synchronizations))
+        for latest in share.latest_each:
+            found.extend(_failed(f"{where}" + (f" to {latest.consumer}" if latest.consumer else ""), (latest,)))
     for name, sub in sorted(received.items()):
         where = f"subscription {name}"
         if not sub.found:

@@ -30,10 +30,14 @@ def access_review(args: argparse.Namespace, config: Config, connect: Connect) ->
 def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     client = connect().client()
     review = access.review(client, config)
-    for line in operations.left_alone(review):
-        print(line)
+    left = operations.left_alone(review)
     actions = operations.reconcile(review)
-    return _act(args, client, config, actions, "Live access matches config: nothing to do.")
+    nothing = "Nothing else to do." if left else "Live access matches config: nothing to do."
+    code = _act(args, client, config, actions, nothing)
+    for line in left:
+        print(line)
+    # Access config does not account for is still there: a scheduled job must not pass.
+    return code or (EXIT_PROBLEMS if left else 0)
 
 
 def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
@@ -97,4 +101,8 @@ def _confirmed(yes: bool, count: int) -> bool:
         return True
     if not sys.stdin.isatty():
         return False
-    return input(f"Apply these {count} changes? Type yes to continue: ").strip().lower() == "yes"
+    try:
+        return input(f"Apply these {count} changes? Type yes to continue: ").strip().lower() == "yes"
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt: a no
+        print()
+        return False

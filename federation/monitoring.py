@@ -27,7 +27,7 @@ BLOB_LOGS = ("StorageRead", "StorageWrite", "StorageDelete")
 _FAILED_SNAPSHOTS = (
     "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
     "| where _ResourceId startswith '{account}'\n"
-    "| where Status == 'Failed'\n"
+    "| where Status =~ 'failed'\n"
     "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
     "| extend ShareOrSubscription = coalesce("
     "extract(@'(?i)/(shares|sharesubscriptions)/([^/]+)', 2, _ResourceId), '(account-wide)')\n"

@@ -74,7 +74,8 @@ def revocations(config: Config, share: access.Sent, targets: Iterable[str]) -> l
     config, a consumer email, or a subscription id as `access` lists it."""
     actions: dict[str, Action] = {}
     for target in targets:
-        named = [s for s in share.subscriptions if _names(config, s, target)]
+        # A participant's key also names the subscriptions that may be its own (see access).
+        named = [s for s in share.subscriptions if _names(config, s, target) or target in s.maybe]
         if not named and target not in config.participants:
             participants = ", ".join(sorted(config.participants)) or "none"
             ids = ", ".join(f"{s.id} ({s.consumer})" for s in share.subscriptions) or "none"
@@ -84,7 +85,8 @@ def revocations(config: Config, share: access.Sent, targets: Iterable[str]) -> l
             )
         for s in named:
             if s.active:
-                actions.setdefault(s.id, Action("revoke", share.name, s, f"named by {target}"))
+                why = f"may be {target}'s" if target in s.maybe else f"named by {target}"
+                actions.setdefault(s.id, Action("revoke", share.name, s, why))
     return list(actions.values())
 
 

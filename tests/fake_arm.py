@@ -87,6 +87,8 @@ class FakeArm:
         self.page_size = 2
         self.link_token = "$skipToken"  # the query parameter nextLinks carry
         self.delay = 0.0
+        # How a revoke ends: the operation's final status, and the subscription's after it.
+        self.revoke_ends = ("Succeeded", "Revoked")
         self.lock = threading.Lock()
         fake = self
 
@@ -189,6 +191,14 @@ class FakeArm:
                 return self._page(self.share(share).invitations, parts, query, body)
             case ["shares", share, "providerShareSubscriptions"] if method == "GET":
                 return self._page(self.share(share).subscriptions, parts, query, body)
+            case ["shares", share, "listSynchronizations" | "listSynchronizationDetails"] if not self._listable(
+                method, query
+            ):
+                return 405, {}, _error("MethodNotAllowed", f"{parts[-1]} is a POST; GET only follows a nextLink")
+            case ["shareSubscriptions", name, "listSynchronizations" | "listSynchronizationDetails"] if (
+                not self._listable(method, query)
+            ):
+                return 405, {}, _error("MethodNotAllowed", f"{parts[-1]} is a POST; GET only follows a nextLink")
             case ["shares", share, "listSynchronizations"]:
                 if method == "POST" and body not in (None, {}):
                     return self._bad(f"shares listSynchronizations takes no body; got {body!r}")
@@ -207,6 +217,20 @@ class FakeArm:
                 return 200, {}, {"id": f"{self.prefix}/shareSubscriptions/{name}", "name": name, "properties": props}
             case ["shareSubscriptions", name, "synchronize"] if method == "POST":
                 return self._synchronize(name, body)
+            case ["shareSubscriptions", name, "synchronizationOperationResults", sync_id] if method == "GET":
+                # The Azure-AsyncOperation URL of a synchronize: the operation's status.
+                sync = self._synchronization(name, sync_id)
+                if sync is None:
+                    return 404, {}, _error("ResourceNotFound", f"synchronization {sync_id} not found")
+                self._progress(self.received[name])
+                status = "InProgress" if sync["endTime"] is None else sync["status"]
+                return 200, {"Retry-After": "0"}, {"status": status, "startTime": sync["startTime"]}
+            case ["shareSubscriptions", name, "shareSubscriptionSynchronizations", sync_id] if method == "GET":
+                # Its Location URL: the synchronization itself.
+                sync = self._synchronization(name, sync_id)
+                if sync is None:
+                    return 404, {}, _error("ResourceNotFound", f"synchronization {sync_id} not found")
+                return 200, {}, sync
             case ["shareSubscriptions", name, "listSynchronizations"]:
                 if method == "POST" and body not in (None, {}):
                     return self._bad(f"shareSubscriptions listSynchronizations takes no body; got {body!r}")
@@ -243,10 +267,12 @@ class FakeArm:
                     return self._bad(f"revoke takes no body; got {body!r}")
                 subscription["properties"]["shareSubscriptionStatus"] = "Revoking"
 
-                def revoked() -> None:
-                    subscription["properties"]["shareSubscriptionStatus"] = "Revoked"
+                operation, status = self.revoke_ends
 
-                return self._accepted(f"shares/{share}", subscription, "Succeeded", revoked)
+                def revoked() -> None:
+                    subscription["properties"]["shareSubscriptionStatus"] = status
+
+                return self._accepted(f"shares/{share}", subscription, operation, revoked)
             case "POST", ["adjust" | "reinstate"]:
                 props = body.get("properties") if isinstance(body, dict) else None
                 if (
@@ -292,6 +318,14 @@ class FakeArm:
             first,
         )
 
+    def _listable(self, method: str, query: dict[str, str]) -> bool:
+        """POST lists a first page; the SDK follows a nextLink with GET."""
+        return method == "POST" or (method == "GET" and (self.link_token in query or "$skipToken" in query))
+
+    def _synchronization(self, name: str, sync_id: str) -> dict[str, Any] | None:
+        found = [s for s in self.received[name].synchronizations if s["synchronizationId"] == sync_id]
+        return found[0] if found else None
+
     def _progress(self, received: Received) -> None:
         """Each first-page read of the synchronizations moves running snapshots on."""
         for sync in received.synchronizations:
@@ -323,7 +357,10 @@ class FakeArm:
     def _page(
         self, items: list[dict[str, Any]], parts: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, dict[str, str], Any]:
-        start = int(query.get("$skipToken") or query.get(self.link_token) or "0")
+        token = query.get("$skipToken") or query.get(self.link_token) or "0"
+        if not token.isdigit():
+            return self._bad(f"{'/'.join(parts)}: $skipToken {token!r} is not one this fake gave")
+        start = int(token)
         page = items[start : start + self.page_size]
         answer: dict[str, Any] = {"value": page}
         if start + self.page_size < len(items):

@@ -135,3 +135,34 @@ def test_a_post_list_without_skip_token_is_followed_as_the_sdk_does(arm: FakeArm
     assert code == 0
     assert len(json.loads(out)["shares"]["global_model"]["synchronizations"]) == 3
     assert [r.query.get("page") for r in arm.sent("GET", r"/shares/global_model/listSynchronizations$")] == ["2"]
+
+
+def test_one_consumers_failed_snapshot_is_not_hidden_by_anothers_later_success(arm: FakeArm, federation: Cli) -> None:
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    syncs = arm.share("global_model").synchronizations
+    syncs.append(
+        {
+            "synchronizationId": "a1",
+            "status": "Failed",
+            "startTime": "2026-12-02T02:00:00Z",
+            "message": "5006 no access",
+            "consumerEmail": "mlops@hospital-a.example",
+        }
+    )
+    syncs.append(
+        {
+            "synchronizationId": "b1",
+            "status": "Succeeded",
+            "startTime": "2026-12-02T03:00:00Z",
+            "consumerEmail": "svc-b@tenant-b.example",
+        }
+    )
+    code, out, _ = federation("access", "--format", "json", "--check")
+    problems = json.loads(out)["problems"]
+    assert code == 4
+    assert (
+        "share global_model to mlops@hospital-a.example: latest snapshot (started 2026-12-02T02:00:00Z) Failed: "
+        "5006 no access"
+    ) in problems
+    assert not any("svc-b" in p for p in problems)

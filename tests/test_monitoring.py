@@ -123,7 +123,7 @@ def test_alert_queries_failed_snapshots_of_this_account_by_share_and_dataset(res
     assert "MicrosoftDataShareSentSnapshotLog" in query
     assert "MicrosoftDataShareReceivedSnapshotLog" in query
     assert f"_ResourceId startswith '{account.id}'" in query
-    assert "Status == 'Failed'" in query
+    assert "Status =~ 'failed'" in query  # the table reference spells it failed
     assert (condition["timeAggregation"], condition["operator"], condition["threshold"]) == ("Count", "GreaterThan", 0)
     assert [d["name"] for d in condition["dimensions"]] == ["Side", "ShareOrSubscription", "DataSetName"]
     assert all(d["operator"] == "Include" and d["values"] == ["*"] for d in condition["dimensions"])

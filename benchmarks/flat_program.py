@@ -186,6 +186,7 @@ for key, entry in sorted(stores.items()):
                 parent=component,
                 protect=protect,
                 replace_on_changes=["isHnsEnabled", "encryption.requireInfrastructureEncryption"],
+                delete_before_replace=False,
             ),
         )
         retention = {"enabled": True, "days": 7}

@@ -21,7 +21,7 @@ def deploy(graph: Graph) -> None:
             depends_on=[registrar.registered[n.key] for n in node.depends_on],
             protect=node.protect,
             replace_on_changes=list(node.replace_on_changes) or None,
-            delete_before_replace=node.delete_before_replace or None,
+            delete_before_replace=node.delete_before_replace,
             aliases=[f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{key}" for key in node.aliases] or None,
         )
         if node.type == STACK_REFERENCE:

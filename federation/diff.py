@@ -89,7 +89,11 @@ def compare(base: Run, head: Run) -> Diff:
         changed = _changed_inputs(previous, resource)
         replaced = _replaced_keys(resource, [p for p in changed if not p.startswith("(")])
         if replaced:
-            old_first = resource.delete_before_replace or any(k in _provider_replaces(resource) for k in replaced)
+            old_first = (
+                resource.delete_before_replace
+                if resource.delete_before_replace is not None
+                else any(k in _provider_replaces(resource) for k in replaced)
+            )
             replacements[resource.urn] = _Replacement(previous, resource, changed, old_first)
         elif changed:
             update.append(_change(resource, changed))

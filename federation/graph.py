@@ -72,8 +72,10 @@ class Node:
     # replaces the resource instead of failing mid-deployment.
     replace_on_changes: tuple[str, ...] = ()
     # With a fixed Azure name, the old resource must go before the new one of the same
-    # name can be created.
-    delete_before_replace: bool = False
+    # name can be created (True). False: the new one first, even where azure-native would
+    # delete first, so that Azure refuses the create rather than the data being deleted.
+    # None: as azure-native decides.
+    delete_before_replace: bool | None = None
     component: bool = False
     # Former URN keys (type chain and name) of a resource moved or renamed after it was
     # deployed: Pulumi then keeps it instead of replacing it.

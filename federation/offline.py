@@ -49,7 +49,7 @@ class Registration:
     depends_on: tuple[str, ...]
     protect: bool
     replace_on_changes: tuple[str, ...]
-    delete_before_replace: bool
+    delete_before_replace: bool | None  # None: as the provider decides
     inputs: Mapping[str, Any]
     id: str | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict)
@@ -344,7 +344,9 @@ class Recorder(mocks.MockMonitor):
                 depends_on=tuple(sorted(set(request.dependencies))),
                 protect=bool(getattr(request, "protect", False)),
                 replace_on_changes=tuple(getattr(request, "replaceOnChanges", ())),
-                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace) if getattr(request, "deleteBeforeReplaceDefined", False) else None
+                ),
                 inputs=_secrets_marked(rpc.deserialize_properties(inputs)),
                 id=id_ or None,
                 outputs=self.resources[urn].state,

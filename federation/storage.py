@@ -199,6 +199,9 @@ def _create(
             parent=component,
             protect=config.protect,
             replace_on_changes=("isHnsEnabled", "encryption.requireInfrastructureEncryption"),
+            # Never the old one first: replacing would delete its data. Azure refuses to
+            # create the new one under the same name instead (diff reports it).
+            delete_before_replace=False,
         )
     )
     retention = {"enabled": True, "days": SOFT_DELETE_DAYS}

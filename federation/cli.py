@@ -5,24 +5,24 @@ pastes), `schema` (of stack files). On the live Data Share account of a stack: `
 
 import argparse
 import json
-import os
+import re
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError as AzureSdkError
+from federation import config, diff, handoff, offline, picture, plan, schema, stackfile
 
-from federation import azure, config, diff, handoff, live, offline, picture, plan, schema, stackfile, sync
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 EXIT_UNREADABLE = 1  # also: Azure refused or could not be reached, no credentials
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
 EXIT_WOULD_FAIL = 4  # diff: the deployment would fail
-EXIT_PROBLEMS = live.EXIT_PROBLEMS
-EXIT_TIMEOUT = live.EXIT_TIMEOUT
+EXIT_PROBLEMS = 4  # access --check found problems; a snapshot failed or was canceled
+EXIT_TIMEOUT = 5  # a snapshot still running at --timeout (then canceled)
 EXIT_NO_SENDER_OUTPUTS = 6
 
 
@@ -38,9 +38,13 @@ class MissingSendersError(Exception):
     """`from` names stacks whose outputs are not here: not invalid config, exit 6."""
 
 
+class UnknownError(Exception):
+    """A share, subscription or participant that config lacks; exit 2."""
+
+
 def main(
     argv: list[str] | None = None,
-    credential: TokenCredential | None = None,
+    credential: "TokenCredential | None" = None,
     options: Mapping[str, Any] | None = None,
 ) -> int:
     """Run a command. Azure commands connect with `credential` when given (tests), else
@@ -50,24 +54,17 @@ def main(
         if not getattr(args, "online", False):
             return int(args.command(args))
         stack_config = _config(args)
+        # The Azure SDK only for the commands that use it: offline commands start sooner.
+        from federation import live
 
-        def connect() -> azure.Connection:
-            connection = azure.connect(os.environ, args.subscription, args.endpoint, credential, options)
-            connection.sign_in()
-            return connection
-
-        try:
-            return int(args.command(args, stack_config, connect))
-        except AzureSdkError as error:
-            print(f"error: {azure.explain(error, stack_config.account_name)}", file=sys.stderr)
-            return EXIT_UNREADABLE
-    except (UsageError, stackfile.StackFileError, azure.AzureError) as error:
+        return live.run(args, stack_config, credential, options)
+    except (UsageError, stackfile.StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
     except InvalidError as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID_CONFIG
-    except live.UnknownError as error:
+    except UnknownError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
     except MissingSendersError as error:
@@ -133,7 +130,7 @@ def _handoff(args: argparse.Namespace) -> int:
     sender = _parse(stack_file, stack)
     if args.participant not in sender.participants:
         known = ", ".join(sorted(sender.participants)) or "none"
-        raise live.UnknownError(f"{args.participant} is not a participant of stack {stack} (known: {known})")
+        raise UnknownError(f"{args.participant} is not a participant of stack {stack} (known: {known})")
     if args.outputs is None:
         ids = handoff.Ids(run.outputs, stand_ins=True)
     else:
@@ -142,7 +139,7 @@ def _handoff(args: argparse.Namespace) -> int:
     try:
         sys.stdout.write(handoff.render(sender, stack, args.participant, ids))
     except handoff.HandoffError as error:
-        raise live.UnknownError(str(error)) from None
+        raise UnknownError(str(error)) from None
     return 0
 
 
@@ -249,6 +246,18 @@ def _stack_outputs(source: str, data: bytes | str) -> dict[str, Any]:
     return outputs
 
 
+_DURATION = re.compile(r"(\d+)([smh])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(text: str) -> float:
+    """`90s`, `30m`, `2h` as seconds (an argparse type: a ValueError is a usage error)."""
+    found = _DURATION.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"not a duration such as 90s, 30m or 2h: {text!r}")
+    return int(found[1]) * _SECONDS[found[2]]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m federation", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="{plan,diff,handoff,schema,access,reconcile,revoke,sync}")
@@ -304,9 +313,9 @@ def _parser() -> argparse.ArgumentParser:
     schema_parser = commands.add_parser("schema", help="the JSON Schema of stack files, for editors")
     schema_parser.set_defaults(command=_schema)
 
-    def online(name: str, help: str, command: Callable[..., int]) -> argparse.ArgumentParser:
+    def online(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help)
-        sub.set_defaults(command=command, online=True)
+        sub.set_defaults(command=name, online=True)  # a command of federation/live.py
         return sub
 
     def azure_options(sub: argparse.ArgumentParser) -> None:
@@ -318,20 +327,18 @@ def _parser() -> argparse.ArgumentParser:
     def confirm_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--yes", action="store_true", help="apply without asking")
 
-    access_parser = online("access", "review who holds access to the stack's shares", live.access_review)
+    access_parser = online("access", "review who holds access to the stack's shares")
     stack_file(access_parser)
     azure_options(access_parser)
     access_parser.add_argument("--format", **formats)  # type: ignore[arg-type]
     access_parser.add_argument("--check", action="store_true", help=f"exit {EXIT_PROBLEMS} when there are problems")
 
-    reconcile_parser = online(
-        "reconcile", "revoke unaccounted subscriptions, adjust expiries to config", live.reconcile
-    )
+    reconcile_parser = online("reconcile", "revoke unaccounted subscriptions, adjust expiries to config")
     stack_file(reconcile_parser)
     azure_options(reconcile_parser)
     confirm_option(reconcile_parser)
 
-    revoke_parser = online("revoke", "revoke a share's subscriptions now", live.revoke)
+    revoke_parser = online("revoke", "revoke a share's subscriptions now")
     revoke_parser.add_argument("share", help="a share of config")
     revoke_parser.add_argument(
         "targets", nargs="+", metavar="TARGET", help="participant key, consumer email or subscription id"
@@ -342,14 +349,14 @@ def _parser() -> argparse.ArgumentParser:
     azure_options(revoke_parser)
     confirm_option(revoke_parser)
 
-    sync_parser = online("sync", "start a snapshot of a received share now", live.snapshot)
+    sync_parser = online("sync", "start a snapshot of a received share now")
     sync_parser.add_argument("subscription_name", metavar="SUBSCRIPTION", help="a subscription of config")
     stack_file(sync_parser)
     azure_options(sync_parser)
     sync_parser.add_argument("--mode", choices=("Incremental", "FullSync"), help="default: Incremental")
     sync_parser.add_argument("--wait", action="store_true", help="follow the snapshot to its end")
     sync_parser.add_argument(
-        "--timeout", type=sync.duration, default="2h", metavar="DURATION", help="with --wait: 90s, 30m, 2h (default 2h)"
+        "--timeout", type=duration, default="2h", metavar="DURATION", help="with --wait: 90s, 30m, 2h (default 2h)"
     )
     sync_parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser

@@ -3,21 +3,39 @@
 names them, from the same stack file `plan` reads."""
 
 import argparse
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from federation import access, azure, operations, sync
-from federation.config import Config
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError as AzureSdkError
 
-EXIT_PROBLEMS = 4  # access --check found problems; a snapshot failed or was canceled
-EXIT_TIMEOUT = 5  # a snapshot still running at --timeout (then canceled)
+from federation import access, azure, operations, sync
+from federation.cli import EXIT_PROBLEMS, EXIT_TIMEOUT, EXIT_UNREADABLE, UnknownError
+from federation.config import Config
 
 Connect = Callable[[], azure.Connection]
 
 
-class UnknownError(Exception):
-    """A share, subscription or participant that config lacks; exit 2."""
+def run(
+    args: argparse.Namespace, config: Config, credential: TokenCredential | None, options: Mapping[str, Any] | None
+) -> int:
+    """Run the command `args` names against the stack's account; Azure's refusals as one line."""
+
+    def connect() -> azure.Connection:
+        connection = azure.connect(os.environ, args.subscription, args.endpoint, credential, options)
+        connection.sign_in()
+        return connection
+
+    command = {"access": access_review, "reconcile": reconcile, "revoke": revoke, "sync": snapshot}[args.command]
+    try:
+        return command(args, config, connect)
+    except azure.AzureError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except AzureSdkError as error:
+        print(f"error: {azure.explain(error, config.account_name)}", file=sys.stderr)
+    return EXIT_UNREADABLE
 
 
 def access_review(args: argparse.Namespace, config: Config, connect: Connect) -> int:

@@ -2,7 +2,6 @@
 deadline, and read what each dataset wrote."""
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -14,17 +13,6 @@ from azure.mgmt.datashare.models import ShareSubscriptionSynchronization, Synchr
 
 from federation.access import FAILED, SUCCEEDED, format_time
 from federation.azure import every
-
-_DURATION = re.compile(r"(\d+)([smh])")
-_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-def duration(text: str) -> float:
-    """`90s`, `30m`, `2h` as seconds."""
-    found = _DURATION.fullmatch(text.strip())
-    if found is None:
-        raise ValueError(f"not a duration such as 90s, 30m or 2h: {text!r}")
-    return int(found[1]) * _SECONDS[found[2]]
 
 
 @dataclass(frozen=True)

@@ -266,3 +266,18 @@ def test_unreadable_stack_file_is_one_line_not_a_traceback(capsys: pytest.Captur
     assert err.startswith(f"error: {broken} is not valid YAML")
     code, _, err = main(capsys, "diff", str(tmp_path / "missing.yaml"), str(broken))
     assert (code, err) == (1, f"error: no stack file {tmp_path / 'missing.yaml'}\n")
+
+
+def test_offline_commands_do_not_load_the_azure_sdk() -> None:
+    # plan and diff run in every pull request: the Azure SDK (about 0.1 s to import) is
+    # for the commands that call Azure.
+    code = (
+        "import contextlib, io, sys\n"
+        "from federation import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert cli.main(['plan', 'dev']) == 0\n"
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('azure.')}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

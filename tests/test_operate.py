@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from azure.identity import AzureAuthorityHosts, CredentialUnavailableError
 
-from federation import azure, cli, sync
+from federation import azure, cli
 from tests.fake_arm import FakeArm, Fault, Received
 from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, outside, stack
 
@@ -167,9 +167,9 @@ def test_sync_refuses_a_subscription_config_lacks(arm: FakeArm, federation: Cli)
 
 
 def test_durations() -> None:
-    assert [sync.duration(t) for t in ("90s", "30m", "2h")] == [90, 1800, 7200]
+    assert [cli.duration(t) for t in ("90s", "30m", "2h")] == [90, 1800, 7200]
     with pytest.raises(ValueError, match="not a duration"):
-        sync.duration("1d")
+        cli.duration("1d")
 
 
 def test_no_credentials_is_one_line_and_sends_nothing(arm: FakeArm, federation: Cli, outside: list[object]) -> None:

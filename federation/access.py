@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -14,12 +14,11 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare import models as m
 
-from federation import sharing
+from federation import expiry, sharing
 from federation.azure import WORKERS, every
 from federation.config import Config
 
 RECENT = 5  # synchronizations shown per share or subscription
-WARN_DAYS = 14
 SUCCEEDED = {"succeeded", "completed"}
 FAILED = {"failed", "canceled", "cancelled"}
 
@@ -309,14 +308,7 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
 
 
 def _expiring(who: str, expires: str | None, now: datetime) -> list[str]:
-    if expires is None:
-        return []
-    when = datetime.fromisoformat(expires)
-    if when <= now:
-        return [f"{who}: expired {expires}"]
-    if when - now <= timedelta(days=WARN_DAYS):
-        return [f"{who}: expires {expires}, in {(when - now).days} days"]
-    return []
+    return [f"{who}: {expiry.describe(expires, now)}"] if expires is not None and expiry.soon(expires, now) else []
 
 
 def _failed(where: str, syncs: tuple[Synchronization, ...]) -> list[str]:

@@ -32,10 +32,20 @@ class Expiry:
     expires: str
 
     def message(self, at: datetime) -> str:
-        left = datetime.fromisoformat(self.expires) - at
-        if left <= timedelta(0):
-            return f"{self.what} expired {self.expires} ({_days(-left)} ago; set by {self.key})"
-        return f"{self.what} expires {self.expires} (in {_days(left)}; set by {self.key})"
+        return f"{self.what} {describe(self.expires, at, f'; set by {self.key}')}"
+
+
+def soon(expires: str, at: datetime) -> bool:
+    """Past, or within `NOTICE` of `at`: worth a warning."""
+    return datetime.fromisoformat(expires) - at <= NOTICE
+
+
+def describe(expires: str, at: datetime, more: str = "") -> str:
+    """`expired X (N days ago)` or `expires X (in N days)`, with `more` inside the brackets."""
+    left = datetime.fromisoformat(expires) - at
+    if left <= timedelta(0):
+        return f"expired {expires} ({_days(-left)} ago{more})"
+    return f"expires {expires} (in {_days(left)}{more})"
 
 
 def expiries(config: Config) -> list[Expiry]:
@@ -59,7 +69,7 @@ def expiries(config: Config) -> list[Expiry]:
 def warnings(config: Config, at: datetime | None = None) -> list[str]:
     """A message for each expiry that is past or within `NOTICE` of `at` (default: now)."""
     at = at or now()
-    return [e.message(at) for e in expiries(config) if datetime.fromisoformat(e.expires) - at <= NOTICE]
+    return [e.message(at) for e in expiries(config) if soon(e.expires, at)]
 
 
 def warn(config: Config) -> None:

@@ -5,6 +5,7 @@ This is the one runner behind `python -m federation plan|diff` and the tests.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import copy
 import functools
@@ -219,9 +220,9 @@ def _run(
 ) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    monitor = Recorder(AzureMocks(stacks))
     try:
         pulumi.runtime.set_all_config(config, sorted(secret_keys))
-        monitor = Recorder(AzureMocks(stacks))
         log = _Log()
         pulumi.runtime.set_mocks(
             monitor.mocks, project=project_name(), stack=stack, preview=False, logger=log.logger, monitor=monitor
@@ -249,7 +250,9 @@ def _run(
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_default_executor())  # its threads done with their loops
         loop.close()
+        monitor.close_loops()
         asyncio.set_event_loop(None)
 
 
@@ -314,6 +317,9 @@ class Recorder(mocks.MockMonitor):
     def __init__(self, azure: mocks.Mocks) -> None:
         super().__init__(azure)
         self.registrations: list[Registration] = []
+        # The mocks answer in the SDK's worker threads, each with an event loop of its own
+        # that nothing closes: the run closes them, not the garbage collector at any time.
+        self.loops: set[asyncio.AbstractEventLoop] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine does: the root stack is not part of a resource's type chain.
@@ -321,16 +327,32 @@ class Recorder(mocks.MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)  # type: ignore[no-untyped-call]
+        self._keep_loop()
+        return response
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        self._keep_loop()
         if request.type != "pulumi:pulumi:Stack":
             self._record(request, response.urn, response.id, request.object)
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._keep_loop()
         self._record(request, response.urn, request.id, request.properties, read=True)
         return response
+
+    def _keep_loop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # this call made none (the stack's own registration)
+            self.loops.add(asyncio.get_event_loop())
+
+    def close_loops(self) -> None:
+        for loop in self.loops:
+            if not loop.is_running():
+                loop.close()
 
     def _record(self, request: Any, urn: str, id_: str, inputs: Any, read: bool = False) -> None:
         parent = request.parent or None

@@ -283,6 +283,11 @@ class Location(_Model):
             raise PydanticCustomError("folder_and_file", "set at most one of folder and file")
         return self
 
+    @property
+    def path(self) -> str:
+        """Where in the account: container/folder, container/file, or the container alone."""
+        return "/".join(p for p in (self.container, self.folder or self.file) if p)
+
 
 def _storage_id(value: str) -> str:
     if not naming.STORAGE_ID.accepts(value):

@@ -77,8 +77,7 @@ def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
 def _describe(config: Config, key: str, location: Location) -> str:
     """The sender's dataset: its name, kind and where it sits there."""
     stem, kind = datasets.kind(location, config.storage[location.storage].hns)
-    path = "/".join(p for p in (location.container, location.folder or location.file) if p)
-    return f"{key}: {kind} ({stem}), {path} in the sender's storage {location.storage}"
+    return f"{key}: {kind} ({stem}), {location.path} in the sender's storage {location.storage}"
 
 
 def _target(location: Location) -> str:

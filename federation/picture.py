@@ -178,8 +178,7 @@ def _by_storage(datasets: dict[str, Location]) -> dict[str, str]:
     """Per storage key, the datasets on it as `name: container/path`, one a line."""
     found: dict[str, list[str]] = {}
     for key, location in sorted(datasets.items()):
-        path = "/".join(p for p in (location.container, location.folder or location.file) if p)
-        found.setdefault(location.storage, []).append(f"{_short(key)}: {path}")
+        found.setdefault(location.storage, []).append(f"{_short(key)}: {location.path}")
     return {key: "\n".join(lines) for key, lines in sorted(found.items())}
 
 

@@ -209,5 +209,11 @@ def _id(element: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in element)
 
 
+# Mermaid reads `#name;` and `#number;` as entities, `"` ends a label, `|` an edge's label
+# and `<` `>` `&` would be HTML: written as entities, each renders as itself.
+_ENTITIES = str.maketrans({"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "|": "#124;"})
+
+
 def _text(label: str) -> str:
-    return label.replace('"', "#quot;").replace("\n", "<br>")
+    """A label Mermaid draws as written, its lines broken where the text's are."""
+    return label.translate(_ENTITIES).replace("\n", "<br>")

@@ -5,7 +5,6 @@ The picture is built from the config model as plain data (boxes and arrows), the
 a diff's picture marks what the change adds, removes, replaces or changes.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from federation import diff, receiving, sharing, storage
@@ -97,6 +96,9 @@ def of(config: Config) -> Picture:
 _STORAGE = (storage.COMPONENT, storage.STORAGE_ACCOUNT, storage.BLOB_SERVICE, storage.CONTAINER)
 _SHARING = (sharing.COMPONENT, sharing.SHARE, sharing.SCHEDULE)
 _RECEIVING = (receiving.COMPONENT, receiving.SHARE_SUBSCRIPTION, receiving.TRIGGER)
+# The resource a box or arrow stands for: replacing it replaces what is drawn (a consumer
+# loses its subscription). Replacing anything else in it (a dataset, a mapping) changes it.
+_WHOLE = (storage.STORAGE_ACCOUNT, sharing.SHARE, sharing.INVITATION, receiving.SHARE_SUBSCRIPTION)
 
 
 def owner(type_: str, name: str) -> str | None:
@@ -107,11 +109,7 @@ def owner(type_: str, name: str) -> str | None:
     if type_ == sharing.INVITATION:
         share, _, participant = name.partition(".")
         return f"share:{share}->participant:{participant}"
-    if type_.endswith("DataSetMapping") or type_ in (
-        receiving.COMPONENT,
-        receiving.SHARE_SUBSCRIPTION,
-        receiving.TRIGGER,
-    ):
+    if type_.endswith("DataSetMapping") or type_ in _RECEIVING:
         return f"subscription:{head}"
     if type_.endswith("DataSet") or type_ in _SHARING:
         return f"share:{head}"
@@ -122,11 +120,13 @@ def compare(base: Picture, head: Picture, change: diff.Diff) -> Picture:
     """Head's picture with what the change does marked, and what it removes kept, marked."""
     before, after = {*base.boxes, *base.arrows}, {*head.boxes, *head.arrows}
     marks = dict.fromkeys(after - before, "added") | dict.fromkeys(before - after, "removed")
-    edits = (*change.create, *change.update, *change.delete)
-    for status, changes in (("changed", edits), ("replaced", change.replace)):
-        for element in _owners(changes) & after:
-            if marks.get(element, "changed") == "changed":  # added stays added
-                marks[element] = status
+    edits = [("changed", c) for c in (*change.create, *change.update, *change.delete)]
+    edits += [("replaced" if c.type in _WHOLE else "changed", c) for c in change.replace]
+    for status, edit in edits:
+        element = owner(edit.type, edit.name)
+        # Added and removed stay so; replaced outweighs changed.
+        if element in after and marks.get(element, "changed") == "changed":
+            marks[element] = status
     boxes = head.boxes | {k: v for k, v in base.boxes.items() if k not in head.boxes}
     arrows = head.arrows | {k: v for k, v in base.arrows.items() if k not in head.arrows}
     return replace(head, boxes=boxes, arrows=arrows, marks=marks)
@@ -193,10 +193,6 @@ def _identity(participant: Participant) -> str:
 def _short(key: str) -> str:
     """GUIDs shortened to their first block: enough to tell them apart in a picture."""
     return f"{key[:8]}…" if len(key) == 36 and key.count("-") == 4 else key
-
-
-def _owners(changes: Iterable[diff.Change]) -> set[str]:
-    return {o for c in changes if (o := owner(c.type, c.name)) is not None}
 
 
 def _node(box: Box) -> str:

@@ -1,6 +1,7 @@
 """The picture of a stack's data flows: which boxes and arrows a config draws, and what a
 diff marks; checked on the parsed Mermaid, not its spelling."""
 
+import copy
 import html
 import re
 from dataclasses import dataclass, field
@@ -179,13 +180,34 @@ def test_diff_marks_replaced_and_changed_boxes() -> None:
     head["federation:storage"]["models"]["hns"] = True  # fixed at creation: the account is replaced
     head["federation:participants"]["hospital-b"]["expires"] = "2027-04-30T00:00:00Z"
     chart = marked(base(), head)
-    # The share's datasets change kind with the storage: replaced too.
+    # The share's datasets change kind with the storage and are replaced, but the share
+    # and its invitations stay: it is changed, not replaced.
     assert chart.classes == {
-        "replaced": {"storage models", "share global_model", str(("share global_model", "hospital-b"))}
+        "replaced": {"storage models", str(("share global_model", "hospital-b"))},
+        "changed": {"share global_model"},
     }
     head = base()
     del head["federation:shares"]["global_model"]["datasets"]["labels"]
     assert marked(base(), head).classes == {"changed": {"share global_model"}}
+
+
+def test_diff_marks_a_subscription_replaced_only_when_it_is() -> None:
+    stack = base()
+    stack["federation:subscriptions"] = {
+        "direct": {
+            "invitationId": OBJECT,
+            "sourceLocation": "northeurope",
+            "datasets": {OBJECT: {"storage": "models", "container": "eval", "folder": "in"}},
+        }
+    }
+    head = copy.deepcopy(stack)
+    head["federation:subscriptions"]["direct"]["datasets"][OBJECT]["folder"] = "elsewhere"
+    change = diff.compare(run_ok(stack), run_ok(head))
+    assert [c.type for c in change.replace] == ["azure-native:datashare:BlobFolderDataSetMapping"]
+    assert marked(stack, head).classes == {"changed": {"subscription direct"}}
+    head = copy.deepcopy(stack)
+    head["federation:subscriptions"]["direct"]["sourceLocation"] = "westeurope"
+    assert marked(stack, head).classes["replaced"] == {"subscription direct"}
 
 
 def test_diff_markdown_embeds_the_marked_picture(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -126,3 +126,49 @@ def test_unknown_participant_exits_2_naming_the_known_ones(capsys: pytest.Captur
     code, out, err = handoff(capsys, "hospital-c", "--config", str(DEV))
     assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
     assert err == "error: hospital-c is not a participant of stack dev (known: hospital-a, hospital-b)\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "shown"),
+    [
+        (("invitations", "hospital-a"), None, "null"),
+        (("datasets", "holdout"), 5, "5"),
+        (("datasets", "labels"), {"id": "x"}, '{"id": "x"}'),
+        (("invitations", "hospital-a"), "not-a-guid", '"not-a-guid"'),
+    ],
+)
+def test_outputs_holding_anything_but_a_guid_where_an_id_goes_are_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sender: offline.Run,
+    path: tuple[str, str],
+    value: Any,
+    shown: str,
+) -> None:
+    outputs = json.loads(json.dumps(sender.outputs))
+    outputs["shares"]["global_model"][path[0]][path[1]] = value
+    file = tmp_path / "outputs.json"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--outputs", str(file))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    where = f"shares.global_model.{'.'.join(path)}"
+    guid = "a GUID such as 00000000-0000-0000-0000-000000000000"
+    assert err == f"error: the sender's outputs at {where}: must be {guid}; got {shown}\n"
+
+
+def test_outputs_of_another_account_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sender: offline.Run
+) -> None:
+    outputs = json.loads(json.dumps(sender.outputs))
+    file = tmp_path / "outputs.json"
+    outputs["accountName"] = "DSA-FL-DEV"  # Azure names are case-insensitive
+    file.write_text(json.dumps(outputs))
+    assert handoff(capsys, "hospital-a", "--outputs", str(file))[0] == 0
+    outputs["accountName"] = "dsa-fl-prod"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--outputs", str(file))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (
+        err
+        == 'error: the outputs are another stack\'s: their accountName is "dsa-fl-prod", stack dev\'s is "dsa-fl-dev"\n'
+    )

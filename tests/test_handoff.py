@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from federation import cli, config, offline
-from tests.support import PROJECT, run, run_ok
+from tests.support import PROJECT, base, received_from, run, run_ok
 
 DEV = PROJECT / "Pulumi.dev.yaml"
 
@@ -172,3 +172,43 @@ def test_outputs_of_another_account_are_refused(
         err
         == 'error: the outputs are another stack\'s: their accountName is "dsa-fl-prod", stack dev\'s is "dsa-fl-dev"\n'
     )
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Path:
+    """A stack that sends shares and itself receives one, by `from`, from a stack of another
+    project: it cannot be run offline here."""
+    stack = base()
+    stack["federation:subscriptions"] = {
+        "updates": received_from("org/other-repo/coordinator", "model_updates", "relay", {"update": "eval"})
+    }
+    path = tmp_path / "Pulumi.test.yaml"
+    path.write_text(yaml.safe_dump({"config": stack}))
+    return path
+
+
+def test_outputs_make_a_handoff_for_a_stack_that_cannot_run_offline(
+    capsys: pytest.CaptureFixture[str], relay: Path, tmp_path: Path
+) -> None:
+    outputs = json.loads(json.dumps(run_ok(base()).outputs))
+    outputs["shares"]["global_model"]["invitations"]["hospital-a"] = "11111111-2222-4333-8444-555555555555"
+    file = tmp_path / "outputs.json"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--config", str(relay), "--outputs", str(file))
+    assert (code, err) == (0, "")
+    entry = yaml.safe_load(out)["federation:subscriptions"]["global_model"]
+    assert entry["invitationId"] == "11111111-2222-4333-8444-555555555555"
+    assert set(entry["datasets"]) == set(outputs["shares"]["global_model"]["datasets"].values())
+
+
+def test_without_outputs_a_stack_that_cannot_run_offline_is_asked_for_its_own(
+    capsys: pytest.CaptureFixture[str], relay: Path
+) -> None:
+    code, out, err = handoff(capsys, "hospital-a", "--config", str(relay))
+    assert (code, out) == (cli.EXIT_NO_SENDER_OUTPUTS, "")
+    assert err == (
+        "federation:subscriptions.updates.from.stack: sender stack org/other-repo/coordinator has no stack file "
+        "here to run stack test offline for stand-in ids; give stack test's own outputs with --outputs FILE "
+        "(what `pulumi stack output --json --stack test` prints)\n"
+    )
+    assert "STACK=FILE" not in err  # an option of plan and diff, not of handoff

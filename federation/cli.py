@@ -126,16 +126,28 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _handoff(args: argparse.Namespace) -> int:
     shown, stack_file, stack = _stack(args)
-    run = _run(shown, stack_file, stack, {})
+    _valid(shown, stack_file, stack)
     sender = _parse(stack_file, stack)
     if args.participant not in sender.participants:
         known = ", ".join(sorted(sender.participants)) or "none"
         raise UnknownError(f"{args.participant} is not a participant of stack {stack} (known: {known})")
-    if args.outputs is None:
-        ids = handoff.Ids(run.outputs, stand_ins=True)
-    else:
+    if args.outputs is not None:
+        # The ids are the file's: nothing runs, so the stacks this one receives from do not matter.
         text = sys.stdin.read() if args.outputs == "-" else stackfile.read_bytes(Path(args.outputs))
         ids = handoff.Ids(_stack_outputs(stackfile.show_name(args.outputs), text), stand_ins=False)
+    elif missing := _missing_senders(stack_file, {}):
+        # Stand-in ids need this stack run offline, and that needs what its `from` reads.
+        raise MissingSendersError(
+            "\n".join(
+                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {stackfile.show_name(name)} "
+                f"has no stack file here to run stack {stack} offline for stand-in ids; give stack {stack}'s "
+                f"own outputs with --outputs FILE (what `pulumi stack output --json --stack {stack}` prints)"
+                for name, keys in missing
+                for key in keys
+            )
+        )
+    else:
+        ids = handoff.Ids(_run(shown, stack_file, stack, {}).outputs, stand_ins=True)
     try:
         sys.stdout.write(handoff.render(sender, stack, args.participant, ids))
     except handoff.HandoffError as error:
@@ -164,6 +176,21 @@ def _run(shown: str, stack_file: offline.StackFile, stack: str, senders: Mapping
 def _check(shown: str, stack_file: offline.StackFile, stack: str, senders: Mapping[str, Any]) -> None:
     """Everything wrong with a stack file's config, all at once, before anything runs;
     then, if nothing is, senders whose outputs are missing."""
+    _valid(shown, stack_file, stack)
+    if missing := _missing_senders(stack_file, senders):
+        raise MissingSendersError(
+            "\n".join(
+                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {stackfile.show_name(name)} has no "
+                f"stack file here; give its outputs with --outputs {stackfile.show_name(name)}=FILE "
+                "(what `pulumi stack output --json` prints for it)"
+                for name, keys in missing
+                for key in keys
+            )
+        )
+
+
+def _valid(shown: str, stack_file: offline.StackFile, stack: str) -> None:
+    """Everything wrong with a stack file's config, all at once."""
     problems = list(stack_file.problems)
     try:
         _parse(stack_file, stack)
@@ -174,21 +201,16 @@ def _check(shown: str, stack_file: offline.StackFile, stack: str, senders: Mappi
         raise InvalidError(
             f"{shown}: {n} problem{'s' if n > 1 else ''} in stack config:\n" + "\n".join(f"  {p}" for p in problems)
         )
-    missing = {
-        name: keys
-        for name, keys in offline.referenced_stacks(stack_file.config).items()
+
+
+def _missing_senders(stack_file: offline.StackFile, senders: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """Stacks `from` names that have neither given outputs nor a stack file here, each with
+    the subscriptions naming it."""
+    return [
+        (name, keys)
+        for name, keys in sorted(offline.referenced_stacks(stack_file.config).items())
         if name not in senders and offline.sibling_file(name) is None
-    }
-    if missing:
-        raise MissingSendersError(
-            "\n".join(
-                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {stackfile.show_name(name)} has no "
-                f"stack file here; give its outputs with --outputs {stackfile.show_name(name)}=FILE "
-                "(what `pulumi stack output --json` prints for it)"
-                for name, keys in sorted(missing.items())
-                for key in keys
-            )
-        )
+    ]
 
 
 def _warn(run: offline.Run) -> None:

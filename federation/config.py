@@ -43,7 +43,7 @@ LOCATION_KEY = "azure-native:location"
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions", "monitoring")
 # Keys whose value cannot be kept secret, and why.
-_NEVER_SECRET = {
+NEVER_SECRET = {
     LOCATION_KEY: "it is in every resource's state and in Azure's own records, which Pulumi keeps in plain text",
     f"{NAMESPACE}:environment": "it is part of every default name and resource id, which Pulumi keeps in plain text",
     f"{NAMESPACE}:resourceGroup": "it is part of every resource id, which Pulumi keeps in plain text",
@@ -83,6 +83,21 @@ class _Named:
 
 
 _named = _Named
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Bounds a validator enforces with its own message, also said in the JSON schema
+    (`minProperties`, `maxItems`...), so editors flag them while typing."""
+
+    keywords: tuple[tuple[str, int], ...]  # hashable, as typing requires of Annotated metadata
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(schema) | dict(self.keywords)
+
+
+def _limits(**keywords: int) -> _Limits:
+    return _Limits(tuple(keywords.items()))
 
 
 def _rfc3339(value: Any) -> str:
@@ -283,6 +298,11 @@ class Location(_Model):
             raise PydanticCustomError("folder_and_file", "set at most one of folder and file")
         return self
 
+    @property
+    def path(self) -> str:
+        """Where in the account: container/folder, container/file, or the container alone."""
+        return "/".join(p for p in (self.container, self.folder or self.file) if p)
+
 
 def _storage_id(value: str) -> str:
     if not naming.STORAGE_ID.accepts(value):
@@ -432,11 +452,15 @@ class Share(_Model):
     """Shown to participants."""
     terms: str | None = None
     """Terms of use participants accept."""
-    datasets: Annotated[dict[Key, Location], AfterValidator(_dataset_limit)]
+    datasets: Annotated[
+        dict[Key, Location], AfterValidator(_dataset_limit), _limits(minProperties=1, maxProperties=MAX_DATASETS)
+    ]
     """Dataset name -> where its data sits. At least one, at most 200."""
     schedule: Schedule | None = None
     """When snapshots are taken; without it, only on demand."""
-    participants: Annotated[tuple[str, ...], AfterValidator(_participants_known)] | None = None
+    participants: (
+        Annotated[tuple[str, ...], AfterValidator(_participants_known), _limits(maxItems=MAX_INVITATIONS)] | None
+    ) = None
     """Keys of participants to invite; default every participant."""
     expires: Time | None = None
     """RFC 3339; each invitation expires at the earlier of this and its participant's expires."""
@@ -573,7 +597,11 @@ class Subscription(_Model):
     """Region of the sender's Data Share account."""
     expires: Time | None = None
     """RFC 3339; bounds the subscription."""
-    datasets: Annotated[dict[Annotated[str, AfterValidator(_received_dataset)], Location], AfterValidator(_mappings)]
+    datasets: Annotated[
+        dict[Annotated[str, AfterValidator(_received_dataset)], Location],
+        AfterValidator(_mappings),
+        _limits(minProperties=1, maxProperties=MAX_DATASETS),
+    ]
     """The sender's dataSetId (a GUID), or with from its dataset name -> where it lands."""
     schedule: Trigger | None = None
     """When snapshots are copied in; without it, only on demand."""
@@ -611,7 +639,7 @@ class Monitoring(_Model):
     # Log Analytics' own bounds for interactive retention on the PerGB2018 tier.
     retention_days: Annotated[int, Field(strict=True, ge=30, le=730)] = 90
     """Days a created workspace keeps logs: 30-730."""
-    emails: tuple[EmailStr, ...]
+    emails: Annotated[tuple[EmailStr, ...], _limits(minItems=1)]
     """Addresses told of failed snapshots."""
 
     @field_validator("emails")
@@ -654,9 +682,13 @@ class Config(_Model):
     """Storage accounts, created here or existing, by key."""
     participants: dict[Key, Participant] = Field(default_factory=dict, alias=f"{NAMESPACE}:participants")
     """Parties invited to shares, by key (the invitation's name)."""
-    shares: dict[ShareName, Share] = Field(default_factory=dict, alias=f"{NAMESPACE}:shares")
+    shares: Annotated[dict[ShareName, Share], _limits(maxProperties=MAX_SHARES)] = Field(
+        default_factory=dict, alias=f"{NAMESPACE}:shares"
+    )
     """Shares this stack sends, by name. At most 200."""
-    subscriptions: dict[ShareName, Subscription] = Field(default_factory=dict, alias=f"{NAMESPACE}:subscriptions")
+    subscriptions: Annotated[dict[ShareName, Subscription], _limits(maxProperties=MAX_RECEIVED_SHARES)] = Field(
+        default_factory=dict, alias=f"{NAMESPACE}:subscriptions"
+    )
     """Shares this stack receives, by name."""
     monitoring: Monitoring | None = Field(None, alias=f"{NAMESPACE}:monitoring")
     """Log Analytics workspace, diagnostic settings and the failed-snapshot alert; none without it."""
@@ -798,7 +830,7 @@ def parse(
             # Pulumi matches namespaces exactly: this key would be ignored without a word.
             right = f"{namespace.lower()}:{name}"
             problems.append(f"{key}: is not a known key (namespaces are case-sensitive: did you mean {right!r}?)")
-    problems += [f"{key}: cannot be a secret: {why}" for key, why in _NEVER_SECRET.items() if key in secret_keys]
+    problems += [f"{key}: cannot be a secret: {why}" for key, why in NEVER_SECRET.items() if key in secret_keys]
     raw.setdefault(f"{NAMESPACE}:environment", stack)
     try:
         config = Config.model_validate(_as_text(raw, Config), context=_Known.of(raw, senders))

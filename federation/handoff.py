@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from federation import datasets, exports, sharing
+from federation import datasets, exports, naming, sharing
 from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, Share
 
 
 class HandoffError(Exception):
-    """The handoff cannot be made: a participant invited to nothing, or outputs lacking an id."""
+    """The handoff cannot be made: a participant invited to nothing, or outputs lacking an
+    id, holding something else than an id, or of another stack."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,29 @@ class Ids:
     stand_ins: bool
 
     def get(self, *path: str) -> str:
+        """The GUID at `shares.<path>`: an invitation's or a dataset's id, as Data Share gives it."""
+        where = ".".join((exports.SHARES, *path))
         value: Any = self.outputs.get(exports.SHARES)
         for key in path:
             if not isinstance(value, Mapping) or key not in value:
-                raise HandoffError(f"the sender's outputs have no {'.'.join((exports.SHARES, *path))}")
+                raise HandoffError(f"the sender's outputs have no {where}")
             value = value[key]
-        return str(value)
+        if not isinstance(value, str) or not naming.GUID.accepts(value):
+            shown = json.dumps(value, default=str)
+            shown = shown if len(shown) <= 80 else f"{shown[:60]}… ({len(shown):,} characters)"
+            raise HandoffError(f"the sender's outputs at {where}: must be {naming.GUID.says}; got {shown}")
+        return value
+
+    def check(self, sender: Config, stack: str) -> None:
+        """Refuse outputs whose Data Share account is not the sender's: another stack's ids
+        would subscribe the receiver to shares it was never meant to see."""
+        account = self.outputs.get(exports.ACCOUNT_NAME, sender.account_name)
+        # Azure resource names are case-insensitive.
+        if not isinstance(account, str) or account.lower() != sender.account_name.lower():
+            raise HandoffError(
+                f"the outputs are another stack's: their {exports.ACCOUNT_NAME} is {json.dumps(account, default=str)}, "
+                f"stack {stack}'s is {json.dumps(sender.account_name)}"
+            )
 
 
 def invited_to(config: Config, participant: str) -> list[str]:
@@ -41,6 +59,7 @@ def invited_to(config: Config, participant: str) -> list[str]:
 
 def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
     """The YAML to paste, with comments saying where each id comes from and what to fill in."""
+    ids.check(config, stack)
     shares = invited_to(config, participant)
     if not shares:
         raise HandoffError(f"{participant} is invited to no share of stack {stack}")
@@ -77,8 +96,7 @@ def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
 def _describe(config: Config, key: str, location: Location) -> str:
     """The sender's dataset: its name, kind and where it sits there."""
     stem, kind = datasets.kind(location, config.storage[location.storage].hns)
-    path = "/".join(p for p in (location.container, location.folder or location.file) if p)
-    return f"{key}: {kind} ({stem}), {path} in the sender's storage {location.storage}"
+    return f"{key}: {kind} ({stem}), {location.path} in the sender's storage {location.storage}"
 
 
 def _target(location: Location) -> str:

@@ -5,7 +5,6 @@ The picture is built from the config model as plain data (boxes and arrows), the
 a diff's picture marks what the change adds, removes, replaces or changes.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from federation import diff, receiving, sharing, storage
@@ -97,6 +96,9 @@ def of(config: Config) -> Picture:
 _STORAGE = (storage.COMPONENT, storage.STORAGE_ACCOUNT, storage.BLOB_SERVICE, storage.CONTAINER)
 _SHARING = (sharing.COMPONENT, sharing.SHARE, sharing.SCHEDULE)
 _RECEIVING = (receiving.COMPONENT, receiving.SHARE_SUBSCRIPTION, receiving.TRIGGER)
+# The resource a box or arrow stands for: replacing it replaces what is drawn (a consumer
+# loses its subscription). Replacing anything else in it (a dataset, a mapping) changes it.
+_WHOLE = (storage.STORAGE_ACCOUNT, sharing.SHARE, sharing.INVITATION, receiving.SHARE_SUBSCRIPTION)
 
 
 def owner(type_: str, name: str) -> str | None:
@@ -107,11 +109,7 @@ def owner(type_: str, name: str) -> str | None:
     if type_ == sharing.INVITATION:
         share, _, participant = name.partition(".")
         return f"share:{share}->participant:{participant}"
-    if type_.endswith("DataSetMapping") or type_ in (
-        receiving.COMPONENT,
-        receiving.SHARE_SUBSCRIPTION,
-        receiving.TRIGGER,
-    ):
+    if type_.endswith("DataSetMapping") or type_ in _RECEIVING:
         return f"subscription:{head}"
     if type_.endswith("DataSet") or type_ in _SHARING:
         return f"share:{head}"
@@ -122,11 +120,13 @@ def compare(base: Picture, head: Picture, change: diff.Diff) -> Picture:
     """Head's picture with what the change does marked, and what it removes kept, marked."""
     before, after = {*base.boxes, *base.arrows}, {*head.boxes, *head.arrows}
     marks = dict.fromkeys(after - before, "added") | dict.fromkeys(before - after, "removed")
-    edits = (*change.create, *change.update, *change.delete)
-    for status, changes in (("changed", edits), ("replaced", change.replace)):
-        for element in _owners(changes) & after:
-            if marks.get(element, "changed") == "changed":  # added stays added
-                marks[element] = status
+    edits = [("changed", c) for c in (*change.create, *change.update, *change.delete)]
+    edits += [("replaced" if c.type in _WHOLE else "changed", c) for c in change.replace]
+    for status, edit in edits:
+        element = owner(edit.type, edit.name)
+        # Added and removed stay so; replaced outweighs changed.
+        if element in after and marks.get(element, "changed") == "changed":
+            marks[element] = status
     boxes = head.boxes | {k: v for k, v in base.boxes.items() if k not in head.boxes}
     arrows = head.arrows | {k: v for k, v in base.arrows.items() if k not in head.arrows}
     return replace(head, boxes=boxes, arrows=arrows, marks=marks)
@@ -178,8 +178,7 @@ def _by_storage(datasets: dict[str, Location]) -> dict[str, str]:
     """Per storage key, the datasets on it as `name: container/path`, one a line."""
     found: dict[str, list[str]] = {}
     for key, location in sorted(datasets.items()):
-        path = "/".join(p for p in (location.container, location.folder or location.file) if p)
-        found.setdefault(location.storage, []).append(f"{_short(key)}: {path}")
+        found.setdefault(location.storage, []).append(f"{_short(key)}: {location.path}")
     return {key: "\n".join(lines) for key, lines in sorted(found.items())}
 
 
@@ -196,10 +195,6 @@ def _short(key: str) -> str:
     return f"{key[:8]}…" if len(key) == 36 and key.count("-") == 4 else key
 
 
-def _owners(changes: Iterable[diff.Change]) -> set[str]:
-    return {o for c in changes if (o := owner(c.type, c.name)) is not None}
-
-
 def _node(box: Box) -> str:
     return _id(box.id) + _SHAPES[box.kind].format(_text(box.label))
 
@@ -210,5 +205,11 @@ def _id(element: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in element)
 
 
+# Mermaid reads `#name;` and `#number;` as entities, `"` ends a label, `|` an edge's label
+# and `<` `>` `&` would be HTML: written as entities, each renders as itself.
+_ENTITIES = str.maketrans({"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "|": "#124;"})
+
+
 def _text(label: str) -> str:
-    return label.replace('"', "#quot;").replace("\n", "<br>")
+    """A label Mermaid draws as written, its lines broken where the text's are."""
+    return label.translate(_ENTITIES).replace("\n", "<br>")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from federation import cli, config, offline
-from tests.support import PROJECT, run, run_ok
+from tests.support import PROJECT, base, received_from, run, run_ok
 
 DEV = PROJECT / "Pulumi.dev.yaml"
 
@@ -126,3 +126,89 @@ def test_unknown_participant_exits_2_naming_the_known_ones(capsys: pytest.Captur
     code, out, err = handoff(capsys, "hospital-c", "--config", str(DEV))
     assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
     assert err == "error: hospital-c is not a participant of stack dev (known: hospital-a, hospital-b)\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "shown"),
+    [
+        (("invitations", "hospital-a"), None, "null"),
+        (("datasets", "holdout"), 5, "5"),
+        (("datasets", "labels"), {"id": "x"}, '{"id": "x"}'),
+        (("invitations", "hospital-a"), "not-a-guid", '"not-a-guid"'),
+    ],
+)
+def test_outputs_holding_anything_but_a_guid_where_an_id_goes_are_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sender: offline.Run,
+    path: tuple[str, str],
+    value: Any,
+    shown: str,
+) -> None:
+    outputs = json.loads(json.dumps(sender.outputs))
+    outputs["shares"]["global_model"][path[0]][path[1]] = value
+    file = tmp_path / "outputs.json"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--outputs", str(file))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    where = f"shares.global_model.{'.'.join(path)}"
+    guid = "a GUID such as 00000000-0000-0000-0000-000000000000"
+    assert err == f"error: the sender's outputs at {where}: must be {guid}; got {shown}\n"
+
+
+def test_outputs_of_another_account_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sender: offline.Run
+) -> None:
+    outputs = json.loads(json.dumps(sender.outputs))
+    file = tmp_path / "outputs.json"
+    outputs["accountName"] = "DSA-FL-DEV"  # Azure names are case-insensitive
+    file.write_text(json.dumps(outputs))
+    assert handoff(capsys, "hospital-a", "--outputs", str(file))[0] == 0
+    outputs["accountName"] = "dsa-fl-prod"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--outputs", str(file))
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (
+        err
+        == 'error: the outputs are another stack\'s: their accountName is "dsa-fl-prod", stack dev\'s is "dsa-fl-dev"\n'
+    )
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Path:
+    """A stack that sends shares and itself receives one, by `from`, from a stack of another
+    project: it cannot be run offline here."""
+    stack = base()
+    stack["federation:subscriptions"] = {
+        "updates": received_from("org/other-repo/coordinator", "model_updates", "relay", {"update": "eval"})
+    }
+    path = tmp_path / "Pulumi.test.yaml"
+    path.write_text(yaml.safe_dump({"config": stack}))
+    return path
+
+
+def test_outputs_make_a_handoff_for_a_stack_that_cannot_run_offline(
+    capsys: pytest.CaptureFixture[str], relay: Path, tmp_path: Path
+) -> None:
+    outputs = json.loads(json.dumps(run_ok(base()).outputs))
+    outputs["shares"]["global_model"]["invitations"]["hospital-a"] = "11111111-2222-4333-8444-555555555555"
+    file = tmp_path / "outputs.json"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--config", str(relay), "--outputs", str(file))
+    assert (code, err) == (0, "")
+    entry = yaml.safe_load(out)["federation:subscriptions"]["global_model"]
+    assert entry["invitationId"] == "11111111-2222-4333-8444-555555555555"
+    assert set(entry["datasets"]) == set(outputs["shares"]["global_model"]["datasets"].values())
+
+
+def test_without_outputs_a_stack_that_cannot_run_offline_is_asked_for_its_own(
+    capsys: pytest.CaptureFixture[str], relay: Path
+) -> None:
+    code, out, err = handoff(capsys, "hospital-a", "--config", str(relay))
+    assert (code, out) == (cli.EXIT_NO_SENDER_OUTPUTS, "")
+    assert err == (
+        "federation:subscriptions.updates.from.stack: sender stack org/other-repo/coordinator has no stack file "
+        "here to run stack test offline for stand-in ids; give stack test's own outputs with --outputs FILE "
+        "(what `pulumi stack output --json --stack test` prints)\n"
+    )
+    assert "STACK=FILE" not in err  # an option of plan and diff, not of handoff

@@ -1,6 +1,8 @@
 """The picture of a stack's data flows: which boxes and arrows a config draws, and what a
 diff marks; checked on the parsed Mermaid, not its spelling."""
 
+import copy
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,18 +30,23 @@ class Chart:
     classes: dict[str, set[str]] = field(default_factory=dict)  # status -> box titles and edges
 
 
+def unescape(label: str) -> str:
+    """A label as Mermaid shows it: `#name;` and `#number;` are entities."""
+    return re.sub(r"#(\w+);", lambda m: html.unescape(f"&#{m[1]};" if m[1].isdigit() else f"&{m[1]};"), label)
+
+
 def parse(text: str) -> Chart:
     chart, titles, order, strokes = Chart(), {}, [], {}
     lines = text.splitlines()
     assert lines[0] == "flowchart LR"
     for line in lines[1:]:
         if node := _NODE.fullmatch(line):
-            ident, shape, label = node[1], node[2], node[3].split("<br>")
+            ident, shape, label = node[1], node[2], [unescape(line) for line in node[3].split("<br>")]
             titles[ident] = label[0]
             chart.shapes[label[0]], chart.labels[label[0]] = _SHAPES[shape], label
         elif edge := _EDGE.fullmatch(line):
             key = (titles[edge[1]], titles[edge[4]])
-            chart.edges[key] = (edge[3] or "").replace("<br>", "\n")
+            chart.edges[key] = "\n".join(unescape(line) for line in (edge[3] or "").split("<br>"))
             order.append(key)
             if edge[2] == "-.->":
                 chart.dashed.add(key)
@@ -121,6 +128,19 @@ def test_keys_that_differ_only_in_punctuation_are_distinct_boxes() -> None:
     assert len(parse(picture.mermaid(flows, "test")).edges) == len(flows.arrows) == 4
 
 
+def test_labels_render_markup_and_entity_codes_as_written() -> None:
+    stack = base()
+    folder = 'a"b<br>#quot;|x&y>z'
+    stack["federation:shares"]["global_model"]["datasets"] = {
+        "odd": {"storage": "models", "container": "global-model", "folder": folder}
+    }
+    text = picture.mermaid(picture.of(model(stack)), "test")
+    chart = parse(text)
+    assert chart.edges["storage models", "share global_model"] == f"odd: global-model/{folder}"
+    line = next(line for line in text.splitlines() if "-->" in line and "odd" in line)
+    assert (line.count('"'), line.count("|")) == (2, 2)  # the label's own quotes and bars only
+
+
 def test_the_committed_stacks_render_every_arrow_of_their_picture() -> None:
     for name in ("dev", "silo-a"):
         stack_file = offline.read_stack_file(PROJECT / f"Pulumi.{name}.yaml")
@@ -160,13 +180,34 @@ def test_diff_marks_replaced_and_changed_boxes() -> None:
     head["federation:storage"]["models"]["hns"] = True  # fixed at creation: the account is replaced
     head["federation:participants"]["hospital-b"]["expires"] = "2027-04-30T00:00:00Z"
     chart = marked(base(), head)
-    # The share's datasets change kind with the storage: replaced too.
+    # The share's datasets change kind with the storage and are replaced, but the share
+    # and its invitations stay: it is changed, not replaced.
     assert chart.classes == {
-        "replaced": {"storage models", "share global_model", str(("share global_model", "hospital-b"))}
+        "replaced": {"storage models", str(("share global_model", "hospital-b"))},
+        "changed": {"share global_model"},
     }
     head = base()
     del head["federation:shares"]["global_model"]["datasets"]["labels"]
     assert marked(base(), head).classes == {"changed": {"share global_model"}}
+
+
+def test_diff_marks_a_subscription_replaced_only_when_it_is() -> None:
+    stack = base()
+    stack["federation:subscriptions"] = {
+        "direct": {
+            "invitationId": OBJECT,
+            "sourceLocation": "northeurope",
+            "datasets": {OBJECT: {"storage": "models", "container": "eval", "folder": "in"}},
+        }
+    }
+    head = copy.deepcopy(stack)
+    head["federation:subscriptions"]["direct"]["datasets"][OBJECT]["folder"] = "elsewhere"
+    change = diff.compare(run_ok(stack), run_ok(head))
+    assert [c.type for c in change.replace] == ["azure-native:datashare:BlobFolderDataSetMapping"]
+    assert marked(stack, head).classes == {"changed": {"subscription direct"}}
+    head = copy.deepcopy(stack)
+    head["federation:subscriptions"]["direct"]["sourceLocation"] = "westeurope"
+    assert marked(stack, head).classes["replaced"] == {"subscription direct"}
 
 
 def test_diff_markdown_embeds_the_marked_picture(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from federation import naming, schema
-from tests.support import PROJECT
+from federation import config, naming, offline, schema
+from tests.support import OBJECT, PROJECT, base
 
 STACKS = ["Pulumi.dev.yaml", "Pulumi.silo-a.yaml"]
 HEADER = "# yaml-language-server: $schema=./schema/stack.schema.json"
@@ -83,11 +83,122 @@ def test_secure_values_and_other_namespaces_are_accepted(validator: jsonschema.D
         "azure-native:location": "westeurope",
         "azure-native:subscriptionId": "anything",
         "federation:participants": {"lab": {"email": {"secure": "v1:abc"}}},
-        "federation:tags": {"owner": {"secure": "v1:def"}},
     }
     assert problems(validator, config) == []
-    config["federation:tags"] = {"owner": {"secure": 1}}
-    assert problems(validator, config) == ["config.federation:tags.owner"]
+    config["federation:participants"] = {"lab": {"email": {"secure": 1}}}
+    assert problems(validator, config) == ["config.federation:participants.lab.email"]
+
+
+@pytest.mark.parametrize(
+    ("key", "where"),
+    [
+        ("azure-native:location", ()),
+        ("federation:environment", ()),
+        ("federation:resourceGroup", ()),
+        ("federation:accountName", ()),
+        ("federation:tags", ("owner",)),  # a tag set with --secret makes the whole key secret
+    ],
+)
+def test_keys_the_program_refuses_as_secret_take_no_secure_value(
+    validator: jsonschema.Draft202012Validator, key: str, where: tuple[str, ...]
+) -> None:
+    stack: dict[str, Any] = {"azure-native:location": "westeurope"}
+    secure = {"secure": "v1:abc"}
+    stack[key] = {where[0]: secure} if where else secure
+    assert problems(validator, stack) == [".".join(("config", key, *where))]
+
+
+def verdicts(validator: jsonschema.Draft202012Validator, stack: dict[str, Any]) -> tuple[bool, bool]:
+    """(the schema accepts it, the model accepts it)."""
+    try:
+        config.parse(offline.config_values(stack), "test")
+        model = True
+    except config.ConfigError:
+        model = False
+    return problems(validator, stack) == [], model
+
+
+GM = ("federation:shares", "global_model")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "accepted"),
+    [
+        (("federation:tags", "costCenter"), 1234, True),
+        (("federation:tags", "billable"), True, True),
+        ((*GM, "datasets", "holdout", "folder"), 2026, True),
+        ((*GM, "datasets", "holdout", "folder"), False, True),
+        ((*GM, "description"), 5.5, True),
+        (("federation:storage", "models", "name"), 20261234, True),
+        ((*GM, "schedule", "recurrence"), 1, False),  # an enum: text only
+        (("federation:participants", "hospital-a", "email"), 5, False),
+        ((*GM, "schedule", "start"), 2026, False),  # no time is a number
+        (("federation:participants", "hospital-b", "objectId"), 1234, False),  # nor a GUID
+    ],
+)
+def test_numbers_and_booleans_where_text_goes_are_taken_as_the_model_takes_them(
+    validator: jsonschema.Draft202012Validator, path: tuple[str, ...], value: Any, accepted: bool
+) -> None:
+    stack = base()
+    node = stack
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    assert verdicts(validator, stack) == (accepted, accepted)
+
+
+def reasons(validator: jsonschema.Draft202012Validator, stack: dict[str, Any]) -> set[tuple[str, str]]:
+    """(key path, schema keyword) of every failure, with those inside failed alternatives."""
+    found, errors = set(), list(validator.iter_errors({"config": stack}))
+    while errors:
+        error = errors.pop()
+        found.add((".".join(map(str, error.absolute_path)), str(error.validator)))
+        errors += error.context or []
+    return found
+
+
+def over_the_limit(stack: dict[str, Any], what: str) -> tuple[str, str]:
+    """Edit a stack one past a limit of Data Share or the program; the key path it breaks."""
+    share = stack["federation:shares"]["global_model"]
+    received = {"invitationId": OBJECT, "sourceLocation": "northeurope", "datasets": {}}
+    if what == "shares":
+        stack["federation:shares"] |= {f"s{i}": share for i in range(config.MAX_SHARES)}
+        return "config.federation:shares", "maxProperties"
+    if what == "datasets":
+        share["datasets"] = {}
+        return "config.federation:shares.global_model.datasets", "minProperties"
+    if what == "datasets per share":
+        dataset = share["datasets"]["checkpoints"]
+        share["datasets"] = {f"d{i}": dataset for i in range(config.MAX_DATASETS + 1)}
+        return "config.federation:shares.global_model.datasets", "maxProperties"
+    if what == "invitations":
+        stack["federation:participants"] = {
+            f"p{i}": {"email": f"p{i}@x.example"} for i in range(config.MAX_INVITATIONS + 1)
+        }
+        share["participants"] = sorted(stack["federation:participants"])[: config.MAX_INVITATIONS + 1]
+        return "config.federation:shares.global_model.participants", "maxItems"
+    if what == "subscriptions":
+        mapping = {OBJECT: {"storage": "models", "container": "eval"}}
+        stack["federation:subscriptions"] = {
+            f"inbox{i}": received | {"datasets": mapping} for i in range(config.MAX_RECEIVED_SHARES + 1)
+        }
+        return "config.federation:subscriptions", "maxProperties"
+    if what == "mappings":
+        stack["federation:subscriptions"] = {"inbox": received}
+        return "config.federation:subscriptions.inbox.datasets", "minProperties"
+    stack["federation:monitoring"] = {"emails": []}
+    return "config.federation:monitoring.emails", "minItems"
+
+
+@pytest.mark.parametrize(
+    "what", ["shares", "datasets", "datasets per share", "invitations", "subscriptions", "mappings", "emails"]
+)
+def test_limits_are_flagged_by_the_schema_as_by_the_model(
+    validator: jsonschema.Draft202012Validator, what: str
+) -> None:
+    stack = base()
+    assert over_the_limit(stack, what) in reasons(validator, stack)
+    assert verdicts(validator, stack) == (False, False)
 
 
 RULES = {name: rule for name, rule in vars(naming).items() if isinstance(rule, naming.Rule)}

@@ -598,3 +598,16 @@ def test_malformed_container_lists_are_not_read_as_declared_containers() -> None
     assert [p.split(";")[0] for p in result.error.problems] == [
         "federation:storage.models.containers: Input should be a valid tuple"
     ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({}, "global-model"),
+        ({"folder": "runs/7"}, "global-model/runs/7"),
+        ({"file": "eval/labels.csv"}, "global-model/eval/labels.csv"),
+    ],
+)
+def test_a_location_reads_as_its_path_in_the_account(fields: dict[str, str], path: str) -> None:
+    location = config_module.Location(storage="models", container="global-model", **fields)
+    assert location.path == path

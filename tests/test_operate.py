@@ -30,6 +30,13 @@ def drift(arm: FakeArm) -> dict[str, str]:
     }
 
 
+class Terminal(io.StringIO):
+    """What a person types at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def changes(arm: FakeArm) -> list[str]:
     return [r.path.rsplit("/", 1)[1] for r in arm.requests if r.path.endswith(("/revoke", "/adjust", "/reinstate"))]
 
@@ -65,11 +72,6 @@ def test_reconcile_yes_revokes_to_the_end_and_adjusts_expiry(arm: FakeArm, feder
 
 def test_reconcile_asks_on_a_terminal(arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     drift(arm)
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.setattr("sys.stdin", Terminal("no\n"))
     federation("reconcile")
     assert changes(arm) == []
@@ -351,12 +353,7 @@ def test_a_revoke_whose_operation_fails_or_does_not_end_revoked_is_a_failure(arm
 
 def test_end_of_input_at_the_prompt_is_a_no(arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     drift(arm)
-
-    class Closed(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.setattr("sys.stdin", Closed(""))
+    monkeypatch.setattr("sys.stdin", Terminal(""))  # closed: end of input at once
     code, out, _ = federation("reconcile")
     assert code == 0
     assert "Nothing changed: pass --yes to apply." in out

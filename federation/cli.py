@@ -4,6 +4,7 @@ pastes), `schema` (of stack files). On the live Data Share account of a stack: `
 `reconcile`, `revoke` and `sync` (federation/live.py)."""
 
 import argparse
+import contextlib
 import json
 import re
 import subprocess
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from federation import config, diff, handoff, offline, picture, plan, schema, stackfile
+from federation import config, diff, handoff, naming, offline, picture, plan, schema, stackfile
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -53,6 +54,8 @@ def main(
     try:
         if not getattr(args, "online", False):
             return int(args.command(args))
+        if args.command == "revoke":
+            _stack_after_targets(args)
         stack_config = _config(args)
         # The Azure SDK only for the commands that use it: offline commands start sooner.
         from federation import live
@@ -70,6 +73,31 @@ def main(
     except MissingSendersError as error:
         print(error, file=sys.stderr)
         return EXIT_NO_SENDER_OUTPUTS
+
+
+def _stack_after_targets(args: argparse.Namespace) -> None:
+    """`revoke SHARE TARGET... [STACK]`: the last word is the stack when a stack file of
+    that name is here and it is no target: not an email, not an id, and a participant of
+    neither that stack nor the default one. Read wrongly, it would revoke on another
+    account, so a word that could be either is refused: give --stack."""
+    if args.stack or args.config or len(args.targets) < 2:
+        return
+    last = args.targets[-1]
+    try:
+        path = offline.stack_file_path(last)
+        if "@" in last or naming.GUID.accepts(last) or not path.is_file():
+            return
+    except OSError:  # not a file name this system takes: a target
+        return
+    participants: set[str] = set()
+    for stack in (last, "dev"):
+        # An unreadable or invalid stack is reported later, as its own.
+        with contextlib.suppress(UsageError, stackfile.StackFileError, config.ConfigError):
+            stack_file = _read(str(offline.stack_file_path(stack)))
+            participants |= set(_parse(stack_file, stack).participants)
+    if last in participants:
+        raise UnknownError(f"{last} is both a stack here and a participant: say which with --stack")
+    args.stack, args.targets = last, args.targets[:-1]
 
 
 def _stack(args: argparse.Namespace) -> tuple[str, offline.StackFile, str]:
@@ -363,10 +391,10 @@ def _parser() -> argparse.ArgumentParser:
     revoke_parser = online("revoke", "revoke a share's subscriptions now")
     revoke_parser.add_argument("share", help="a share of config")
     revoke_parser.add_argument(
-        "targets", nargs="+", metavar="TARGET", help="participant key, consumer email or subscription id"
+        "targets", nargs="+", metavar="TARGET", help="participant key, consumer email or subscription id; then STACK"
     )
-    # After a list of targets a positional stack would be one more target.
-    revoke_parser.add_argument("--stack", help=stack_help)
+    # A positional STACK is the last TARGET when it names a stack file here (see _stack_after_targets).
+    revoke_parser.add_argument("--stack", help=f"{stack_help}; or give STACK after the targets")
     stack_file(revoke_parser, positional=False)
     azure_options(revoke_parser)
     confirm_option(revoke_parser)

@@ -5,13 +5,15 @@ import io
 import json
 import time
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from azure.identity import AzureAuthorityHosts, CredentialUnavailableError
 
 from federation import azure, cli
 from tests.fake_arm import FakeArm, Fault, Received
-from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, outside, stack
+from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, options, outside, stack
 
 __all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
 
@@ -358,3 +360,43 @@ def test_end_of_input_at_the_prompt_is_a_no(arm: FakeArm, federation: Cli, monke
     assert code == 0
     assert "Nothing changed: pass --yes to apply." in out
     assert changes(arm) == []
+
+
+def _project_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: Path) -> None:
+    """A project directory with stack `test` (and `dev`), as the working directory."""
+    (tmp_path / "Pulumi.yaml").write_text("name: federation\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text(stack.read_text())
+    (tmp_path / "Pulumi.dev.yaml").write_text(stack.read_text())
+    monkeypatch.chdir(tmp_path)
+
+
+def test_revoke_takes_its_stack_after_the_targets(
+    arm: FakeArm, stack: Path, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    ids = drift(arm)
+    (tmp_path / "project").mkdir()
+    _project_here(tmp_path / "project", monkeypatch, stack)
+    argv = ["revoke", "global_model", "hospital-a", "test", "--subscription", SUB, "--endpoint", arm.url, "--yes"]
+    code = cli.main(argv, Token(), options(ca_file))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Changes to Data Share account dsa-fl-test:" in out
+    assert arm.subscription("global_model", ids["hospital-a"])["properties"]["shareSubscriptionStatus"] == "Revoked"
+    assert arm.subscription("global_model", ids["stranger"])["properties"]["shareSubscriptionStatus"] == "Active"
+
+
+def test_a_last_word_that_is_a_stack_and_a_participant_is_refused(
+    arm: FakeArm, stack: Path, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    drift(arm)
+    (tmp_path / "project").mkdir()
+    _project_here(tmp_path / "project", monkeypatch, stack)
+    (tmp_path / "project" / "Pulumi.hospital-b.yaml").write_text(stack.read_text())
+    argv = ["revoke", "global_model", "hospital-a", "hospital-b", "--subscription", SUB, "--endpoint", arm.url]
+    code = cli.main(argv, Token(), options(ca_file))
+    err = capsys.readouterr().err
+    assert (code, err) == (
+        cli.EXIT_INVALID_CONFIG,
+        "error: hospital-b is both a stack here and a participant: say which with --stack\n",
+    )
+    assert arm.requests == []

@@ -6,10 +6,11 @@ pastes), `schema` (of stack files). On the live Data Share account of a stack: `
 import argparse
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ EXIT_WOULD_FAIL = 4  # diff: the deployment would fail
 EXIT_PROBLEMS = 4  # access --check found problems; a snapshot failed or was canceled
 EXIT_TIMEOUT = 5  # a snapshot still running at --timeout (then canceled)
 EXIT_NO_SENDER_OUTPUTS = 6
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 class UsageError(Exception):
@@ -73,6 +75,13 @@ def main(
     except MissingSendersError as error:
         print(error, file=sys.stderr)
         return EXIT_NO_SENDER_OUTPUTS
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nothing left to flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_UNREADABLE
 
 
 def _stack_after_targets(args: argparse.Namespace) -> None:
@@ -109,10 +118,11 @@ def _stack(args: argparse.Namespace) -> tuple[str, offline.StackFile, str]:
 
 
 def _config(args: argparse.Namespace) -> config.Config:
-    """The stack's validated config, read as `plan` reads it."""
+    """The stack's validated config, read as `plan` reads it. Nothing runs, so the stacks
+    its `from` names need no outputs here."""
     shown, stack_file, stack = _stack(args)
-    _check(shown, stack_file, stack, {})
-    return config.parse(stack_file.config, stack, stack_file.secret_keys)
+    _valid(shown, stack_file, stack)
+    return _parse(stack_file, stack)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -163,18 +173,16 @@ def _handoff(args: argparse.Namespace) -> int:
         # The ids are the file's: nothing runs, so the stacks this one receives from do not matter.
         text = sys.stdin.read() if args.outputs == "-" else stackfile.read_bytes(Path(args.outputs))
         ids = handoff.Ids(_stack_outputs(stackfile.show_name(args.outputs), text), stand_ins=False)
-    elif missing := _missing_senders(stack_file, {}):
-        # Stand-in ids need this stack run offline, and that needs what its `from` reads.
-        raise MissingSendersError(
-            "\n".join(
-                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {stackfile.show_name(name)} "
-                f"has no stack file here to run stack {stack} offline for stand-in ids; give stack {stack}'s "
-                f"own outputs with --outputs FILE (what `pulumi stack output --json --stack {stack}` prints)"
-                for name, keys in missing
-                for key in keys
-            )
-        )
     else:
+        # Stand-in ids need this stack run offline, and that needs what its `from` reads.
+        _need_senders(
+            stack_file,
+            {},
+            lambda name: (
+                f"running stack {stack} offline for stand-in ids needs it: give stack {stack}'s own "
+                f"outputs with --outputs FILE (what `pulumi stack output --json --stack {stack}` prints)"
+            ),
+        )
         ids = handoff.Ids(_run(shown, stack_file, stack, {}).outputs, stand_ins=True)
     try:
         sys.stdout.write(handoff.render(sender, stack, args.participant, ids))
@@ -205,16 +213,11 @@ def _check(shown: str, stack_file: offline.StackFile, stack: str, senders: Mappi
     """Everything wrong with a stack file's config, all at once, before anything runs;
     then, if nothing is, senders whose outputs are missing."""
     _valid(shown, stack_file, stack)
-    if missing := _missing_senders(stack_file, senders):
-        raise MissingSendersError(
-            "\n".join(
-                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {stackfile.show_name(name)} has no "
-                f"stack file here; give its outputs with --outputs {stackfile.show_name(name)}=FILE "
-                "(what `pulumi stack output --json` prints for it)"
-                for name, keys in missing
-                for key in keys
-            )
-        )
+    _need_senders(
+        stack_file,
+        senders,
+        lambda name: f"give its outputs with --outputs {name}=FILE (what `pulumi stack output --json` prints for it)",
+    )
 
 
 def _valid(shown: str, stack_file: offline.StackFile, stack: str) -> None:
@@ -231,14 +234,23 @@ def _valid(shown: str, stack_file: offline.StackFile, stack: str) -> None:
         )
 
 
-def _missing_senders(stack_file: offline.StackFile, senders: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    """Stacks `from` names that have neither given outputs nor a stack file here, each with
-    the subscriptions naming it."""
-    return [
-        (name, keys)
+def _need_senders(stack_file: offline.StackFile, senders: Mapping[str, Any], remedy: Callable[[str], str]) -> None:
+    """Refuse (exit 6) when stacks `from` names have neither given outputs nor a stack file
+    here: one line per subscription naming one, with `remedy` for that stack."""
+    missing = [
+        (stackfile.show_name(name), keys)
         for name, keys in sorted(offline.referenced_stacks(stack_file.config).items())
         if name not in senders and offline.sibling_file(name) is None
     ]
+    if missing:
+        raise MissingSendersError(
+            "\n".join(
+                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {name} has no stack file here; "
+                + remedy(name)
+                for name, keys in missing
+                for key in keys
+            )
+        )
 
 
 def _warn(run: offline.Run) -> None:
@@ -265,7 +277,10 @@ def _read(spec: str) -> offline.StackFile:
     rev, colon, name = spec.partition(":")
     if not colon:
         raise UsageError(f"no stack file {shown}")
-    shown_git = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, check=False)
+    try:
+        shown_git = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, check=False)
+    except OSError as error:  # no git here
+        raise UsageError(f"cannot read {shown} from git: {error.strerror}") from None
     if shown_git.returncode != 0:
         reason = " ".join(shown_git.stderr.decode(errors="replace").split())
         raise UsageError(f"cannot read {shown} from git: {stackfile.show_name(reason, 300)}")
@@ -303,7 +318,7 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600}
 def duration(text: str) -> float:
     """`90s`, `30m`, `2h` as seconds (an argparse type: a ValueError is a usage error)."""
     found = _DURATION.fullmatch(text.strip())
-    if found is None:
+    if found is None or int(found[1]) == 0:
         raise ValueError(f"not a duration such as 90s, 30m or 2h: {text!r}")
     return int(found[1]) * _SECONDS[found[2]]
 

@@ -281,3 +281,23 @@ def test_offline_commands_do_not_load_the_azure_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_git_revision_without_git_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    code = cli.main(["diff", "HEAD:Pulumi.dev.yaml", str(PROJECT / "Pulumi.dev.yaml")])
+    out, err = capsys.readouterr()
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err.startswith("error: cannot read HEAD:Pulumi.dev.yaml from git: ")
+    assert len(err.splitlines()) == 1
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(offline, "run", interrupted)
+    code = cli.main(["plan", "dev"])
+    assert (code, capsys.readouterr().err) == (cli.EXIT_INTERRUPTED, "interrupted\n")

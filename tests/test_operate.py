@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from azure.identity import AzureAuthorityHosts, CredentialUnavailableError
 
 from federation import azure, cli
@@ -156,7 +157,7 @@ def test_a_failed_snapshot_exits_4_with_azures_message(arm: FakeArm, federation:
 
 def test_a_snapshot_past_the_timeout_is_canceled_and_exits_5(arm: FakeArm, federation: Cli) -> None:
     snapshot_account(arm, outcome=None)
-    code, out, _ = federation("sync", UPDATES, "--wait", "--timeout", "0s")
+    code, out, _ = federation("sync", UPDATES, "--wait", "--timeout", "1s")
     assert code == 5
     sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
     assert arm.sent("POST", "/cancelSynchronization$")[0].body == {"synchronizationId": sync_id}
@@ -172,8 +173,9 @@ def test_sync_refuses_a_subscription_config_lacks(arm: FakeArm, federation: Cli)
 
 def test_durations() -> None:
     assert [cli.duration(t) for t in ("90s", "30m", "2h")] == [90, 1800, 7200]
-    with pytest.raises(ValueError, match="not a duration"):
-        cli.duration("1d")
+    for wrong in ("1d", "0s", "-5m", "soon"):
+        with pytest.raises(ValueError, match="not a duration"):
+            cli.duration(wrong)
 
 
 def test_no_credentials_is_one_line_and_sends_nothing(arm: FakeArm, federation: Cli, outside: list[object]) -> None:
@@ -400,3 +402,21 @@ def test_a_last_word_that_is_a_stack_and_a_participant_is_refused(
         "error: hospital-b is both a stack here and a participant: say which with --stack\n",
     )
     assert arm.requests == []
+
+
+def test_the_azure_commands_need_no_outputs_of_a_sender_elsewhere(arm: FakeArm, federation: Cli) -> None:
+    # A receiver's usual stack: its subscription reads ids from the coordinator's stack in
+    # another organisation. access and sync read Azure, not the sender's outputs.
+    config = yaml.safe_load(federation.stack.read_text())
+    config["config"]["federation:subscriptions"][UPDATES] = {
+        "from": {"stack": "org/federation/coordinator-prod", "share": "model_updates", "participant": "coordinator"},
+        "sourceLocation": "northeurope",
+        "datasets": {"update": {"storage": "models", "container": "eval"}},
+    }
+    federation.stack.write_text(yaml.safe_dump(config))
+    arm.share("global_model")
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    code, out, err = federation("access")
+    assert (code, err) == (0, "")
+    assert f"subscription {UPDATES}: Active" in out

@@ -90,10 +90,11 @@ if monitoring:  # the workspace, the account's logs, the action group and the al
     )
     account_name = cfg.get("accountName") or f"dsa-fl-{env}"
     query = pulumi.Output.concat(
-        "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
-        "| where _ResourceId startswith '",
+        "let account = '",
         account.id,
-        "'\n| where Status =~ 'failed'\n"
+        "';\nunion MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
+        "| where _ResourceId =~ account or _ResourceId startswith strcat(account, '/')\n"
+        "| where Status =~ 'failed'\n"
         "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
         "| extend ShareOrSubscription = coalesce("
         "extract(@'(?i)/(shares|sharesubscriptions)/([^/]+)', 2, _ResourceId), '(account-wide)')\n"

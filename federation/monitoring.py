@@ -25,8 +25,10 @@ BLOB_LOGS = ("StorageRead", "StorageWrite", "StorageDelete")
 # resource id where Azure records it there. Records take minutes to arrive, so the query
 # looks back three evaluations.
 _FAILED_SNAPSHOTS = (
+    "let account = '{account}';\n"
     "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
-    "| where _ResourceId startswith '{account}'\n"
+    # This account and what is in it, not another whose name it begins (dsa-fl-x-eval).
+    "| where _ResourceId =~ account or _ResourceId startswith strcat(account, '/')\n"
     "| where Status =~ 'failed'\n"
     "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
     "| extend ShareOrSubscription = coalesce("
@@ -117,7 +119,8 @@ def add(graph: Graph, config: Config, group: Node, account: Node) -> Monitor | N
             {
                 "rule_name": f"{config.account_name}-failed-snapshots",
                 "resource_group_name": group.ref("name"),
-                # A log search alert is regional: it runs beside the workspace it queries.
+                # A log search alert is regional; the stack's region, as the workspace made
+                # here (a workspace given by id may be elsewhere: the rule still queries it).
                 "location": config.location,
                 "kind": "LogAlert",
                 "display_name": f"Failed Data Share snapshots ({config.account_name})",

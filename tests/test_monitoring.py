@@ -122,7 +122,9 @@ def test_alert_queries_failed_snapshots_of_this_account_by_share_and_dataset(res
     query = condition["query"]
     assert "MicrosoftDataShareSentSnapshotLog" in query
     assert "MicrosoftDataShareReceivedSnapshotLog" in query
-    assert f"_ResourceId startswith '{account.id}'" in query
+    assert query.startswith(f"let account = '{account.id}';\n")
+    # Not another account whose name begins with this one's.
+    assert "| where _ResourceId =~ account or _ResourceId startswith strcat(account, '/')\n" in query
     assert "Status =~ 'failed'" in query  # the table reference spells it failed
     assert (condition["timeAggregation"], condition["operator"], condition["threshold"]) == ("Count", "GreaterThan", 0)
     assert [d["name"] for d in condition["dimensions"]] == ["Side", "ShareOrSubscription", "DataSetName"]

@@ -764,6 +764,8 @@ class Config(_Model):
         if not secret:
             return frozenset()
         plain = {self.location, self.environment, self.resource_group, self.account_name}
+        # Storage names and ids are parts of resource ids, which Pulumi keeps in plain text.
+        plain |= {part for entry in self.storage.values() for part in (entry.account_name, entry.id) if part}
         plain |= {
             t
             for key, name in fields.items()

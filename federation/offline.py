@@ -105,7 +105,7 @@ def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackF
         data = stackfile.read_bytes(path, shown)
     document = stackfile.parse(data.encode() if isinstance(data, str) else data, shown)
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    problems = _collisions(document) + _nulls(document)
+    problems = _collisions(document) + _nulls(document) + _secret_ids(document)
     return StackFile(project_name(), stack, config_values(document), secret_keys(document), problems)
 
 
@@ -145,6 +145,21 @@ def _nulls(config: Mapping[str, Any]) -> tuple[str, ...]:
         f"{_namespaced(key)}: is empty (null); give it a value or leave the key out"
         for key, value in config.items()
         if value is None
+    )
+
+
+def _secret_ids(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """A storage account's name or id is part of every resource id on it, which Pulumi keeps
+    in plain text: a secure one would be secret in name only."""
+    storage = config.get(f"{config_module.NAMESPACE}:storage", config.get("storage"))
+    entries = storage.items() if isinstance(storage, Mapping) else ()
+    return tuple(
+        f"{config_module.NAMESPACE}:storage.{key}.{field}: cannot be a secret: it is part of resource ids, "
+        "which Pulumi keeps in plain text"
+        for key, entry in entries
+        if isinstance(entry, Mapping)
+        for field in ("name", "id")
+        if isinstance(entry.get(field), stackfile.Secure)
     )
 
 

@@ -50,8 +50,8 @@ def test_the_model_marks_the_same_inputs_secret_as_the_program_registers() -> No
     for node in graph:
         if not node.component:
             assert by_key[node.key].inputs == engine_inputs(node, by_key), node.key
-    # The existing storage id is secret in the stack outputs too.
-    assert isinstance(result.outputs["storage"], Secret)
+    # Storage names and ids stay plain: they are in resource ids (see below).
+    assert not isinstance(result.outputs["storage"], Secret)
 
 
 def test_load_reads_secret_keys_from_the_engines_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,3 +177,22 @@ def test_making_a_key_secret_replaces_nothing() -> None:
     secret = run_secret(cfg, "federation:subscriptions", "federation:participants")
     change = diff.compare(plain, secret)
     assert (change.create, change.update, change.replace, change.delete) == ([], [], [], [])
+
+
+def test_storage_names_and_ids_are_never_half_secret() -> None:
+    # They are parts of every resource id on the storage, which Pulumi keeps in plain text:
+    # an input that carries one is plain everywhere, not secret in some places only.
+    result = run_secret(base(), "federation:storage")
+    assert result.named("azure-native:storage:StorageAccount", "models").inputs["accountName"] == "stmodels"
+    dataset = result.named("azure-native:datashare:BlobFolderDataSet", "global_model.holdout")
+    assert dataset.inputs["storageAccountName"] == "stmodels"
+
+
+def test_a_secure_storage_name_or_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = yaml.safe_dump({"config": base()}).replace("name: stmodels", "name:\n        secure: v1:AAAA")
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(text)
+    code = cli.main(["plan", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_INVALID_CONFIG
+    assert "federation:storage.models.name: cannot be a secret: it is part of resource ids" in err

@@ -36,7 +36,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from federation import naming
+from federation import naming, stackfile
 
 NAMESPACE = "federation"
 LOCATION_KEY = "azure-native:location"
@@ -51,7 +51,7 @@ NEVER_SECRET = {
     f"{NAMESPACE}:tags": "tags are readable by anyone who can read the resources; keep secrets out of tags",
 }
 # Structured config more deeply nested than any stack needs.
-MAX_DEPTH = 64
+MAX_DEPTH = stackfile.MAX_DEPTH
 
 # Marks what `python -m federation handoff` leaves for the receiver to fill in.
 PLACEHOLDER = "FILL IN:"
@@ -669,7 +669,7 @@ class Config(_Model):
     environment: Annotated[str, _named(naming.ENVIRONMENT)] = Field(alias=f"{NAMESPACE}:environment")
     """Names the resources (rg-fl-<environment>, dsa-fl-<environment>); default the stack name."""
     protect: bool = Field(alias=f"{NAMESPACE}:protect")
-    """Protect the resource group, account, shares and subscriptions from deletion; default on in prod."""
+    """Pulumi protect on what deleting would lose (group, account, shares, subscriptions, storage); on in prod."""
     tags: dict[Annotated[str, _named(naming.TAG_NAME)], Annotated[str, Field(max_length=256)]] = Field(
         default_factory=dict, alias=f"{NAMESPACE}:tags", max_length=48
     )

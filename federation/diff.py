@@ -22,15 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from federation import offline, plan
+from federation import offline, plan, storage
 from federation.graph import Secret
 from federation.offline import Registration, Run
 
-# Fixed when a storage account is created: Azure cannot change them, and replacing the
-# account would delete its data.
-_FIXED_AT_CREATION = {
-    "azure-native:storage:StorageAccount": ("isHnsEnabled", "encryption.requireInfrastructureEncryption"),
-}
+_FIXED_AT_CREATION = {storage.STORAGE_ACCOUNT: storage.FIXED_AT_CREATION}
 
 
 @dataclass(frozen=True)
@@ -307,18 +303,8 @@ def _changed_inputs(old: Registration, new: Registration) -> dict[str, tuple[Any
     return {
         k: (before.get(k), after.get(k))
         for k in sorted(before.keys() | after.keys())
-        if _plain(before.get(k)) != _plain(after.get(k))
+        if offline.plain(before.get(k)) != offline.plain(after.get(k))
     }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return _plain(value.value)
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _flatten(inputs: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Azure naming rules, default Azure names and deterministic role-assignment names.
 
 Logical (Pulumi) names and Azure names are kept apart: logical names come from config
-keys (see `model`), Azure names are checked here against each service's own rules.
+keys (see `config`), Azure names are checked here against each service's own rules.
 """
 
 import re

@@ -1,7 +1,7 @@
 """Run the Pulumi program with no cloud: a stack file becomes Pulumi config, mocks answer
 as Azure would, and every registration is recorded with its dependencies and options.
 
-This is the one runner behind `python -m federation plan|diff` and the tests.
+This is the one runner behind `python -m federation plan|diff|handoff` and the tests.
 """
 
 import asyncio
@@ -420,16 +420,16 @@ def _secrets_marked(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A value with secrets unwrapped: what Azure would receive, decrypted."""
     if rpc.is_rpc_secret(value):
-        return _plain(value["value"])
+        return plain(value["value"])
     if isinstance(value, Secret):
-        return _plain(value.value)
+        return plain(value.value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -527,10 +527,10 @@ class AzureMocks(mocks.Mocks):
             name = args.inputs["name"]
             outputs = self.stacks[name] if name in self.stacks else _sibling_outputs(name)
             secret = sorted(k for k, v in outputs.items() if isinstance(v, Secret))
-            return name, {"name": name, "outputs": _plain(outputs), "secretOutputNames": secret}
+            return name, {"name": name, "outputs": plain(outputs), "secretOutputNames": secret}
         if not args.custom:
             return None, {}
-        inputs = _plain(args.inputs)
+        inputs = plain(args.inputs)
         if args.typ == _SLEEP:
             return "2026-01-01T00:00:00Z", inputs
         if args.typ not in _AZURE:

@@ -19,6 +19,9 @@ SLEEP = "time:index/sleep:Sleep"
 GRANT_PROPAGATION = "120s"
 
 SOFT_DELETE_DAYS = 7
+# A storage account's properties fixed when it is created (engine names): Azure cannot
+# change them, and replacing the account would delete its data.
+FIXED_AT_CREATION = ("isHnsEnabled", "encryption.requireInfrastructureEncryption")
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def _create(
             },
             parent=component,
             protect=config.protect,
-            replace_on_changes=("isHnsEnabled", "encryption.requireInfrastructureEncryption"),
+            replace_on_changes=FIXED_AT_CREATION,
             # Never the old one first: replacing would delete its data. Azure refuses to
             # create the new one under the same name instead (diff reports it).
             delete_before_replace=False,

@@ -208,7 +208,7 @@ def test_without_outputs_a_stack_that_cannot_run_offline_is_asked_for_its_own(
     assert (code, out) == (cli.EXIT_NO_SENDER_OUTPUTS, "")
     assert err == (
         "federation:subscriptions.updates.from.stack: sender stack org/other-repo/coordinator has no stack file "
-        "here to run stack test offline for stand-in ids; give stack test's own outputs with --outputs FILE "
+        "here; running stack test offline for stand-in ids needs it: give stack test's own outputs with --outputs FILE "
         "(what `pulumi stack output --json --stack test` prints)\n"
     )
     assert "STACK=FILE" not in err  # an option of plan and diff, not of handoff

@@ -356,7 +356,7 @@ def render_markdown(diff: Diff, stack: str) -> str:
     if diff.fail:
         lines += ["", f"#### {_FAIL.strip()} would fail ({len(diff.fail)})", "", "| Step | Type | Name | Why |"]
         lines.append("| --- | --- | --- | --- |")
-        lines += [f"| {f.step} | `{f.type}` | `{f.name}` | {f.reason} |" for f in diff.fail]
+        lines += [f"| {f.step} | `{f.type}` | `{f.name}` | {plan.cell(f.reason)} |" for f in diff.fail]
     for kind, sign in _SIGNS:
         changes = getattr(diff, kind)
         if not changes:
@@ -372,7 +372,7 @@ def render_markdown(diff: Diff, stack: str) -> str:
             inputs = [f"`{p}`: `{_transition(kind, o, n, '→')}`" for p, (o, n) in change.inputs.items()]
             if change.because is not None:
                 inputs.insert(0, f"replaced with `{change.because.name}` (`{change.because.type}`), old one first")
-            lines.append(f"| `{change.type}` | `{change.name}` | {'<br>'.join(inputs)} |")
+            lines.append(f"| `{change.type}` | `{change.name}` | {'<br>'.join(plan.cell(i) for i in inputs)} |")
     return "\n".join(lines) + "\n"
 
 

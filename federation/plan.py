@@ -127,7 +127,7 @@ def render_markdown(run: Run, stack: str) -> str:
     for resource, depth in walk(run):
         inputs = ", ".join(f"`{k}={_scalar(v)}`" for k, v in key_inputs(resource).items())
         sign = ">" if resource.read else "+"
-        lines.append(f"| {sign} | `{resource.type}` | {'&nbsp;&nbsp;' * depth}`{resource.name}` | {inputs} |")
+        lines.append(f"| {sign} | `{resource.type}` | {'&nbsp;&nbsp;' * depth}`{resource.name}` | {cell(inputs)} |")
     lines += ["", "| Type | Count |", "| --- | --- |"]
     lines += [f"| `{t}` | {n} |" for t, n in sorted(counts(run).items())]
     return "\n".join(lines) + "\n"
@@ -135,6 +135,11 @@ def render_markdown(run: Run, stack: str) -> str:
 
 def render_json(run: Run) -> str:
     return json.dumps(to_json(run), indent=2, sort_keys=True) + "\n"
+
+
+def cell(text: str) -> str:
+    """Text for a markdown table cell: a `|` would end the cell, even inside backticks."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _scalar(value: Any) -> str:

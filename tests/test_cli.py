@@ -301,3 +301,14 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str], mon
     monkeypatch.setattr(offline, "run", interrupted)
     code = cli.main(["plan", "dev"])
     assert (code, capsys.readouterr().err) == (cli.EXIT_INTERRUPTED, "interrupted\n")
+
+
+def test_markdown_cells_hold_a_bar_in_a_value(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = base()
+    config["federation:shares"]["global_model"]["description"] = "checkpoints | round 42"
+    stack = write(tmp_path / "Pulumi.test.yaml", config)
+    code, out, _ = main(capsys, "plan", "--config", str(stack), "--format", "markdown")
+    assert code == 0
+    row = next(line for line in out.splitlines() if "`azure-native:datashare:Share`" in line)
+    assert "checkpoints \\| round 42" in row
+    assert row.count(" | ") == 3  # between the four cells of the table, no more

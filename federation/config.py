@@ -82,9 +82,6 @@ class _Named:
         return value
 
 
-_named = _Named
-
-
 @dataclass(frozen=True)
 class _Limits:
     """Bounds a validator enforces with its own message, also said in the JSON schema
@@ -141,14 +138,14 @@ def _ip_rule(value: Any) -> str:
     return str(value)
 
 
-ShareName = Annotated[str, _named(naming.SHARE)]
-Key = Annotated[str, _named(naming.KEY)]
-StorageName = Annotated[str, _named(naming.STORAGE_ACCOUNT)]
-Container = Annotated[str, _named(naming.CONTAINER)]
-Guid = Annotated[str, _named(naming.GUID), AfterValidator(str.lower)]
-Time = Annotated[str, BeforeValidator(_rfc3339), _named(naming.TIME)]
+ShareName = Annotated[str, _Named(naming.SHARE)]
+Key = Annotated[str, _Named(naming.KEY)]
+StorageName = Annotated[str, _Named(naming.STORAGE_ACCOUNT)]
+Container = Annotated[str, _Named(naming.CONTAINER)]
+Guid = Annotated[str, _Named(naming.GUID), AfterValidator(str.lower)]
+Time = Annotated[str, BeforeValidator(_rfc3339), _Named(naming.TIME)]
 IpRule = Annotated[str, BeforeValidator(_ip_rule)]
-SubnetId = Annotated[str, _named(naming.SUBNET_ID)]
+SubnetId = Annotated[str, _Named(naming.SUBNET_ID)]
 
 
 class _Model(BaseModel):
@@ -268,7 +265,7 @@ def _segments(path: str, info: ValidationInfo) -> str:
     return path
 
 
-Path = Annotated[str, _named(naming.PATH), AfterValidator(_segments)]
+Path = Annotated[str, _Named(naming.PATH), AfterValidator(_segments)]
 
 
 class Location(_Model):
@@ -544,7 +541,7 @@ def _invited(participant: str, info: ValidationInfo) -> str:
 class Source(_Model):
     """A share sent by a stack under the same Pulumi backend, found through its outputs."""
 
-    stack: Annotated[str, _named(naming.STACK)]
+    stack: Annotated[str, _Named(naming.STACK)]
     """The sender's stack, such as org/federation/coordinator-prod."""
     share: Annotated[ShareName, AfterValidator(_sent_share)]
     """The share's name in the sender's stack."""
@@ -593,7 +590,7 @@ class Subscription(_Model):
     """The sender's invitation id (not with from)."""
     from_: Source | None = Field(None, alias="from")
     """Read the invitation and dataset ids from a sender stack under the same Pulumi backend."""
-    source_location: Annotated[str, _named(naming.REGION)]
+    source_location: Annotated[str, _Named(naming.REGION)]
     """Region of the sender's Data Share account."""
     expires: Time | None = None
     """RFC 3339; bounds the subscription."""
@@ -619,9 +616,9 @@ class Workspace(_Model):
     """The Log Analytics workspace logs go to: created here (`name`, or the default name)
     or an existing one (`id`)."""
 
-    name: Annotated[str, _named(naming.WORKSPACE)] | None = None
+    name: Annotated[str, _Named(naming.WORKSPACE)] | None = None
     """Name of a workspace to create here; default log-fl-<environment>."""
-    id: Annotated[str, _named(naming.WORKSPACE_ID)] | None = None
+    id: Annotated[str, _Named(naming.WORKSPACE_ID)] | None = None
     """Resource id of an existing workspace (not with name)."""
 
     @model_validator(mode="after")
@@ -664,19 +661,19 @@ class Monitoring(_Model):
 class Config(_Model):
     """The whole stack config."""
 
-    location: Annotated[str, _named(naming.REGION)] = Field(alias=LOCATION_KEY)
+    location: Annotated[str, _Named(naming.REGION)] = Field(alias=LOCATION_KEY)
     """Azure region of the resource group and the Data Share account."""
-    environment: Annotated[str, _named(naming.ENVIRONMENT)] = Field(alias=f"{NAMESPACE}:environment")
+    environment: Annotated[str, _Named(naming.ENVIRONMENT)] = Field(alias=f"{NAMESPACE}:environment")
     """Names the resources (rg-fl-<environment>, dsa-fl-<environment>); default the stack name."""
     protect: bool = Field(alias=f"{NAMESPACE}:protect")
     """Pulumi protect on what deleting would lose (group, account, shares, subscriptions, storage); on in prod."""
-    tags: dict[Annotated[str, _named(naming.TAG_NAME)], Annotated[str, Field(max_length=256)]] = Field(
+    tags: dict[Annotated[str, _Named(naming.TAG_NAME)], Annotated[str, Field(max_length=256)]] = Field(
         default_factory=dict, alias=f"{NAMESPACE}:tags", max_length=48
     )
     """Tags on every taggable resource, over environment and managedBy."""
-    resource_group: Annotated[str, _named(naming.RESOURCE_GROUP)] = Field(alias=f"{NAMESPACE}:resourceGroup")
+    resource_group: Annotated[str, _Named(naming.RESOURCE_GROUP)] = Field(alias=f"{NAMESPACE}:resourceGroup")
     """Resource group name; default rg-fl-<environment>."""
-    account_name: Annotated[str, _named(naming.ACCOUNT)] = Field(alias=f"{NAMESPACE}:accountName")
+    account_name: Annotated[str, _Named(naming.ACCOUNT)] = Field(alias=f"{NAMESPACE}:accountName")
     """Data Share account name; default dsa-fl-<environment>."""
     storage: dict[Key, Storage] = Field(default_factory=dict, alias=f"{NAMESPACE}:storage")
     """Storage accounts, created here or existing, by key."""

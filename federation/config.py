@@ -9,7 +9,7 @@ import hashlib
 import ipaddress
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import UnionType
@@ -39,7 +39,11 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from federation import naming, stackfile
 
 NAMESPACE = "federation"
-LOCATION_KEY = "azure-native:location"
+PROVIDER = "azure-native"
+LOCATION_KEY = f"{PROVIDER}:location"
+# A namespace this close to the program's (edits of one character each) is taken for a
+# misspelling of it: the program would otherwise ignore the key without a word.
+TYPO_DISTANCE = 2
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions", "monitoring")
 # Keys whose value cannot be kept secret, and why.
@@ -145,6 +149,8 @@ Container = Annotated[str, _Named(naming.CONTAINER)]
 Guid = Annotated[str, _Named(naming.GUID), AfterValidator(str.lower)]
 Time = Annotated[str, BeforeValidator(_rfc3339), _Named(naming.TIME)]
 IpRule = Annotated[str, BeforeValidator(_ip_rule)]
+# true or false, as Pulumi's own Config.get_bool takes them: not 1, 0, "yes" or 1.0.
+Flag = Annotated[bool, Field(strict=True)]
 SubnetId = Annotated[str, _Named(naming.SUBNET_ID)]
 
 
@@ -346,12 +352,12 @@ class Storage(_Model):
     """Resource id of an existing storage account, only referenced (not with name)."""
     containers: Annotated[tuple[Container, ...], AfterValidator(_unique_containers)] = ()
     """Containers to create in a created account."""
-    hns: bool = False
+    hns: Flag = False
     """Hierarchical namespace (ADLS Gen2): datasets become ADLS Gen2 kinds. Fixed at creation."""
     network: Network | None = None
     """Networks let through the created account's firewall besides trusted Azure services."""
     # Off by default: Data Share authenticates with its managed identity, never a key.
-    shared_key_access: bool | None = None
+    shared_key_access: Flag | None = None
     """Allow shared-key (account key, SAS) access to a created account; default off."""
 
     @model_validator(mode="after")
@@ -665,7 +671,7 @@ class Config(_Model):
     """Azure region of the resource group and the Data Share account."""
     environment: Annotated[str, _Named(naming.ENVIRONMENT)] = Field(alias=f"{NAMESPACE}:environment")
     """Names the resources (rg-fl-<environment>, dsa-fl-<environment>); default the stack name."""
-    protect: bool = Field(alias=f"{NAMESPACE}:protect")
+    protect: Flag = Field(alias=f"{NAMESPACE}:protect")
     """Pulumi protect on what deleting would lose (group, account, shares, subscriptions, storage); on in prod."""
     tags: dict[Annotated[str, _Named(naming.TAG_NAME)], Annotated[str, Field(max_length=256)]] = Field(
         default_factory=dict, alias=f"{NAMESPACE}:tags", max_length=48
@@ -730,6 +736,19 @@ class Config(_Model):
     @classmethod
     def _participants_distinct(cls, participants: dict[str, Participant]) -> dict[str, Participant]:
         _distinct(list(participants), "invitation name")
+        # A subscription is matched to its participant by email: two with one email could
+        # not be told apart, and revoking one would revoke the other.
+        seen: dict[str, str] = {}
+        for key, participant in participants.items():
+            email = (participant.email or "").lower()
+            if email in seen:
+                raise PydanticCustomError(
+                    "duplicate",
+                    "{a} and {b} have the same email (case aside): their subscriptions could not be told apart",
+                    {"a": seen[email], "b": key},
+                )
+            if email:
+                seen[email] = key
         return participants
 
     @field_validator("storage")
@@ -751,6 +770,11 @@ class Config(_Model):
         """The Azure name of the workspace created here (monitoring with no workspace id)."""
         chosen = self.monitoring.workspace.name if self.monitoring else None
         return chosen or naming.workspace(self.environment)
+
+    def is_secret(self, path: str) -> bool:
+        """Whether the value at a key path (`federation:participants.lab.expires`) was set
+        with --secret: Pulumi marks a whole top-level key secret."""
+        return path.partition(".")[0] in self._secret_keys
 
     def secret_texts(self) -> frozenset[str]:
         """The texts only secret keys hold: an input carrying one of them must be a secret.
@@ -813,20 +837,23 @@ def parse(
     for key, text in values.items():
         namespace, _, name = key.partition(":")
         if key == LOCATION_KEY or namespace == NAMESPACE:
+            shown = "[secret]" if key in secret_keys else _show(text)
             try:
                 raw[key] = json.loads(text) if name in _STRUCTURED else text
             except json.JSONDecodeError as error:
-                problems.append(f"{key}: is not valid structured config ({error.msg}); got {text!r}")
+                problems.append(f"{key}: is not valid structured config ({error.msg}); got {shown}")
             except ValueError:  # a number past Python's 4,300-digit limit
-                problems.append(f"{key}: holds a number too long to read; got {_show(text)}")
+                problems.append(f"{key}: holds a number too long to read; got {shown}")
             except RecursionError:
                 problems.append(f"{key}: is nested deeper than {MAX_DEPTH} levels")
             else:
                 if _depth(raw[key]) > MAX_DEPTH:
                     problems.append(f"{key}: is nested deeper than {MAX_DEPTH} levels")
                     del raw[key]
-        elif namespace.lower() in (NAMESPACE, LOCATION_KEY.partition(":")[0]):
+        elif namespace.lower() in (NAMESPACE, PROVIDER) and namespace not in (NAMESPACE, PROVIDER):
             # Pulumi matches namespaces exactly: this key would be ignored without a word.
+            # Other keys of the provider's own namespace (subscriptionId, useOidc...) and of
+            # any other are the engine's and the provider's, passed on unread.
             right = f"{namespace.lower()}:{name}"
             problems.append(f"{key}: is not a known key (namespaces are case-sensitive: did you mean {right!r}?)")
     problems += [f"{key}: cannot be a secret: {why}" for key, why in NEVER_SECRET.items() if key in secret_keys]
@@ -834,7 +861,7 @@ def parse(
     try:
         config = Config.model_validate(_as_text(raw, Config), context=_Known.of(raw, senders))
     except ValidationError as error:
-        problems.extend(_describe(e) for e in error.errors(include_url=False))
+        problems.extend(_describe(e, secret_keys) for e in error.errors(include_url=False))
     if problems:
         raise ConfigError(problems)
     config._secret_keys = frozenset(secret_keys)
@@ -842,14 +869,47 @@ def parse(
 
 
 def load() -> Config:
-    """Read and validate this stack's config from the Pulumi runtime."""
+    """Read and validate this stack's config from the Pulumi runtime; warn, as `pulumi
+    preview` shows warnings, of keys the program would ignore for a misspelt namespace."""
     # Every key, to catch typos: the engine passes config in the environment, tests and
     # the offline runner with set_all_config.
     keys = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     values = {key: pulumi.runtime.get_config(key) for key in keys}
     # The engine names secret keys in the environment; set_all_config in the runtime.
     secret = set(pulumi.runtime.get_config_secret_keys_env()) | {k for k in keys if pulumi.runtime.is_config_secret(k)}
-    return parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack(), frozenset(secret))
+    config = parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack(), frozenset(secret))
+    for message in ignored(keys):
+        pulumi.log.warn(message)
+    return config
+
+
+def ignored(keys: Iterable[str]) -> list[str]:
+    """A warning for each key whose namespace looks like a misspelling of the program's:
+    Pulumi hands the key over, and the program, reading only its own namespace, would
+    drop it without a word (`federaton:shares` sends no share)."""
+    return [
+        f"{key}: is ignored: its namespace {namespace!r} is not {NAMESPACE!r}; did you mean {NAMESPACE + ':' + name!r}?"
+        for key in sorted(keys)
+        for namespace, _, name in [key.partition(":")]
+        if namespace.lower() != NAMESPACE and misspelt(namespace)
+    ]
+
+
+def misspelt(namespace: str) -> bool:
+    """Whether a namespace is within `TYPO_DISTANCE` edits (insert, delete, replace one
+    character, case aside) of the program's own, without being it."""
+    return namespace != NAMESPACE and _distance(namespace.lower(), NAMESPACE) <= TYPO_DISTANCE
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, row by row."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
 
 
 def stand_in(field: str, ciphertext: str) -> str:
@@ -917,21 +977,28 @@ def _as_text(value: Any, shape: Any) -> Any:
     return value
 
 
-def _describe(error: Any) -> str:
-    """One line per problem: key path, what is wrong, and the value found there."""
+def _describe(error: Any, secret_keys: frozenset[str] = frozenset()) -> str:
+    """One line per problem: key path, what is wrong, and the value found there; under a
+    key set with --secret, `[secret]` instead of the value, and no detail a library drew
+    from it (email-validator quotes the characters it refuses)."""
     loc = list(error["loc"])
     is_key = bool(loc) and loc[-1] == "[key]"  # pydantic marks a bad map key this way
     if is_key:
         loc.pop()
     path = _path(loc)
+    secret = bool(loc) and loc[0] in secret_keys
     if error["type"] == "missing":
         return f"{path}: is required but not set"
+    got = "[secret]" if secret else _show(error["input"])
     if error["type"] == "extra_forbidden":
-        return f"{path}: is not a known key{_suggest(loc)}; got {_show(error['input'])}"
+        return f"{path}: is not a known key{_suggest(loc)}; got {got}"
     message = error["msg"].removeprefix("Value error, ")
+    if secret and error["type"] == "value_error":
+        message = message.partition(":")[0]
     if is_key:
+        # Keys are plain text in the stack file even under a secret key.
         return f"{path}: key {message}; got {_show(loc[-1])}"
-    return f"{path}: {message}; got {_show(error['input'])}"
+    return f"{path}: {message}; got {got}"
 
 
 def _path(loc: list[Any]) -> str:

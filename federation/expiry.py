@@ -25,13 +25,18 @@ def now() -> datetime:
 @dataclass(frozen=True)
 class Expiry:
     """Something that expires: what it is (`invitation global_model.hospital-a`), the key
-    that sets its expiry, and when."""
+    that sets its expiry, when, and whether that key is a secret."""
 
     what: str
     key: str
     expires: str
+    secret: bool = False
 
     def message(self, at: datetime) -> str:
+        if self.secret:
+            # Neither the time nor the days left: they would tell the secret.
+            when = "has expired" if datetime.fromisoformat(self.expires) <= at else f"expires within {_days(NOTICE)}"
+            return f"{self.what} {when} (set by {self.key}, a secret)"
         return f"{self.what} {describe(self.expires, at, f'; set by {self.key}')}"
 
 
@@ -58,11 +63,12 @@ def expiries(config: Config) -> list[Expiry]:
             if expires is not None:
                 setter = "shares" if expires == share.expires else "participants"
                 where = f"{NAMESPACE}:{setter}.{name if setter == 'shares' else key}.expires"
-                found.append(Expiry(f"invitation {name}.{key}", where, expires))
+                found.append(Expiry(f"invitation {name}.{key}", where, expires, config.is_secret(where)))
     for name in sorted(config.subscriptions):
         expires = config.subscriptions[name].expires
         if expires is not None:
-            found.append(Expiry(f"subscription {name}", f"{NAMESPACE}:subscriptions.{name}.expires", expires))
+            where = f"{NAMESPACE}:subscriptions.{name}.expires"
+            found.append(Expiry(f"subscription {name}", where, expires, config.is_secret(where)))
     return found
 
 

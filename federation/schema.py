@@ -34,10 +34,17 @@ def generate() -> dict[str, Any]:
     # The program fills these in when left out (the environment from the stack name).
     optional = {*config.defaults("unset"), f"{config.NAMESPACE}:environment"}
     model["required"] = [key for key in model["required"] if key not in optional]
-    # Other namespaces' keys (azure-native:subscriptionId, pulumi:tags) are the engine's.
+    # Other namespaces' keys (azure-native:subscriptionId, pulumi:tags) are the engine's,
+    # but not one whose namespace is a misspelling of the program's: it would be ignored.
     del model["additionalProperties"]
-    model["propertyNames"] = {"anyOf": [{"enum": known}, {"not": {"pattern": f"^{config.NAMESPACE}:"}}]}
-    model["description"] = "Stack config; keys other than these federation:* ones are passed on unchecked."
+    model["propertyNames"] = {
+        "anyOf": [{"enum": known}, {"not": {"pattern": f"^{config.NAMESPACE}:"}}],
+        "not": {"pattern": misspelt_namespace()},
+    }
+    model["description"] = (
+        "Stack config; keys other than these federation:* ones are passed on unchecked, but for a namespace "
+        f"that looks like a misspelling of {config.NAMESPACE!r} (the program would ignore the key)."
+    )
     properties = model.pop("properties")
     walked = _walk(model) | {
         "properties": {key: _walk(sub, secure=key not in config.NEVER_SECRET) for key, sub in properties.items()}
@@ -87,3 +94,43 @@ def _as_text(text: dict[str, Any]) -> list[dict[str, Any]]:
     pattern = text.get("pattern")
     kinds = [k for k, sample in _AS_TEXT.items() if pattern is None or re.search(pattern, sample)]
     return [{"type": kinds}] if kinds else []
+
+
+def misspelt_namespace() -> str:
+    """A pattern for keys whose namespace `config.misspelt` takes for a misspelling: every
+    spelling within `config.TYPO_DISTANCE` edits of the program's namespace (case aside),
+    other than itself, as a trie of alternatives (JSON Schema patterns have no flags)."""
+    spellings: set[tuple[str, ...]] = {tuple(config.NAMESPACE)}
+    for _ in range(config.TYPO_DISTANCE):
+        spellings |= {edited for spelling in spellings for edited in _edits(spelling)}
+    trie: dict[str, Any] = {}
+    for spelling in spellings:
+        node = trie
+        for char in (*spelling, ":"):
+            node = node.setdefault(char, {})
+    return f"^(?!{config.NAMESPACE}:){_alternatives(trie)}"
+
+
+_ANY = ""  # stands for any one character of a namespace
+
+
+def _edits(spelling: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """Each spelling one insertion, deletion or replacement away, with `_ANY` for a character."""
+    found = set()
+    for i in range(len(spelling) + 1):
+        found.add((*spelling[:i], _ANY, *spelling[i:]))
+        if i < len(spelling):
+            found.add(spelling[:i] + spelling[i + 1 :])
+            found.add((*spelling[:i], _ANY, *spelling[i + 1 :]))
+    return found
+
+
+def _alternatives(trie: dict[str, Any]) -> str:
+    branches = [_char(char) + _alternatives(rest) for char, rest in sorted(trie.items())]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")" if branches else ""
+
+
+def _char(char: str) -> str:
+    if char == _ANY:
+        return "[^:]"
+    return f"[{char}{char.upper()}]" if char.isalpha() else re.escape(char)

@@ -118,10 +118,18 @@ def location(draw: st.DrawFn, storage: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def _emails(participants: dict[str, Any]) -> set[str]:
+    return {str(p["email"]).lower() for p in participants.values() if "email" in p}
+
+
 @st.composite
-def participant(draw: st.DrawFn) -> dict[str, Any]:
+def participant(draw: st.DrawFn, others: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A participant whose email, if it has one, no other participant has."""
+    taken = _emails(others or {})
     found: dict[str, Any] = (
-        {"email": draw(emails)} if draw(st.booleans()) else {"tenantId": draw(guids), "objectId": draw(guids)}
+        {"email": draw(emails.filter(lambda e: e.lower() not in taken))}
+        if draw(st.booleans())
+        else {"tenantId": draw(guids), "objectId": draw(guids)}
     )
     if draw(st.booleans()):
         found["expires"] = draw(times)
@@ -177,7 +185,9 @@ def configs(draw: st.DrawFn, min_shares: int = 0) -> dict[str, Any]:
     names = draw(st.lists(storage_names, min_size=1, max_size=3, unique=True))
     labels = draw(st.lists(keys, min_size=len(names), max_size=len(names), unique=True))
     storage = {label: draw(storage_entry(name)) for label, name in zip(labels, names, strict=True)}
-    participants = draw(st.dictionaries(keys, participant(), max_size=3))
+    participants: dict[str, Any] = {}
+    for key in draw(st.lists(keys, max_size=3, unique=True)):
+        participants[key] = draw(participant(participants))
     config: dict[str, Any] = {
         "azure-native:location": draw(st.sampled_from(LOCATIONS)),
         "federation:storage": storage,
@@ -223,7 +233,7 @@ def additions(draw: st.DrawFn, config: dict[str, Any]) -> tuple[dict[str, Any], 
         return edited, f"network:{key}"
     if kind == "participant":
         key = draw(fresh(set(edited["federation:participants"]), keys))
-        edited["federation:participants"][key] = draw(participant())
+        edited["federation:participants"][key] = draw(participant(edited["federation:participants"]))
     elif kind == "share":
         key = draw(fresh(set(shares), share_names))
         shares[key] = draw(share(storage, edited["federation:participants"]))

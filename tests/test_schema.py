@@ -8,6 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from federation import config, naming, offline, schema
 from tests.support import OBJECT, PROJECT, base
@@ -232,3 +234,27 @@ def test_schema_patterns_accept_what_the_model_accepts(name: str) -> None:
     assert not re.search(r"\(\?P|\(\?[aiLmsux]|\(\?<\w", rule.ecma)
     for sample in SAMPLES:
         assert (re.search(rule.ecma, sample) is not None) == rule.accepts(sample), sample
+
+
+@pytest.mark.parametrize(
+    ("key", "flagged"),
+    [
+        ("federaton:shares", True),
+        ("fedration:shares", True),
+        ("Federation:shares", True),
+        ("federation-x:shares", True),
+        ("federation:shares", False),
+        ("azure-native:subscriptionId", False),
+        ("pulumi:tags", False),
+        ("feder:shares", False),
+    ],
+)
+def test_a_misspelt_namespace_is_flagged(validator: jsonschema.Draft202012Validator, key: str, flagged: bool) -> None:
+    stack = {"azure-native:location": "westeurope", key: {}}
+    assert (problems(validator, stack) == ["config"]) == flagged
+
+
+@given(st.text(alphabet="federationFEDRTIONxyz-_.", max_size=13))
+def test_the_schema_flags_the_namespaces_the_program_takes_for_misspellings(namespace: str) -> None:
+    flagged = re.search(schema.misspelt_namespace(), f"{namespace}:shares") is not None
+    assert flagged == config.misspelt(namespace)

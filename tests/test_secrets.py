@@ -3,13 +3,14 @@ secret inputs (encrypted in state), and offline a `secure:` value plans and diff
 [secret] in every output format."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from federation import cli, config, diff, offline
+from federation import cli, config, diff, expiry, offline
 from federation.graph import Secret
 from tests.model import build, engine_inputs, urn
 from tests.support import base
@@ -196,3 +197,48 @@ def test_a_secure_storage_name_or_id_is_refused(tmp_path: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert code == cli.EXIT_INVALID_CONFIG
     assert "federation:storage.models.name: cannot be a secret: it is part of resource ids" in err
+
+
+def test_a_problem_under_a_secret_key_never_shows_its_value() -> None:
+    cfg = base()
+    cfg["federation:participants"]["hospital-a"]["email"] = "mlops<at>hospital-a.example"
+    cfg["federation:participants"]["hospital-b"]["tenantId"] = "contoso-tenant"
+    values = offline.config_values(cfg)
+    with pytest.raises(config.ConfigError) as raised:
+        config.parse(values, "test", frozenset({"federation:participants"}))
+    text = str(raised.value)
+    assert "federation:participants.hospital-a.email: value is not a valid email address; got [secret]" in text
+    assert "federation:participants.hospital-b.tenantId: must be a GUID" in text
+    assert "hospital-a.example" not in text
+    assert "contoso" not in text
+    # The same config, not secret: the values help.
+    with pytest.raises(config.ConfigError) as plain:
+        config.parse(values, "test")
+    assert "got 'contoso-tenant'" in str(plain.value)
+    # As `pulumi up` runs it.
+    result = offline.run(values, "test", secret_keys=frozenset({"federation:participants"}))
+    assert result.error is not None
+    assert "contoso" not in str(result.error)
+
+
+def test_a_secret_key_that_is_not_structured_config_is_not_shown() -> None:
+    values = {"azure-native:location": "westeurope", "federation:participants": "{lab: hunter2"}
+    with pytest.raises(config.ConfigError) as raised:
+        config.parse(values, "test", frozenset({"federation:participants"}))
+    assert raised.value.problems == [
+        "federation:participants: is not valid structured config (Expecting property name enclosed in double quotes); "
+        "got [secret]"
+    ]
+
+
+def test_an_expiry_set_by_a_secret_is_named_by_its_key_only() -> None:
+    values = offline.config_values(base())
+    model = config.parse(values, "test", frozenset({"federation:participants"}))
+    soon = datetime(2027, 3, 31, tzinfo=UTC) - timedelta(days=3)
+    assert expiry.warnings(model, soon) == [
+        "invitation global_model.hospital-b expires within 14 days (set by federation:participants.hospital-b.expires, "
+        "a secret)"
+    ]
+    assert expiry.warnings(model, datetime(2027, 4, 1, tzinfo=UTC)) == [
+        "invitation global_model.hospital-b has expired (set by federation:participants.hospital-b.expires, a secret)"
+    ]

@@ -128,6 +128,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "'contoso'",
     ),
     (
+        "one email for two participants",
+        put("federation:participants", "hospital-c", value={"email": "MLOps@Hospital-A.example"}),
+        "federation:participants",
+        "hospital-a and hospital-c have the same email (case aside)",
+    ),
+    (
         "email syntax",
         put("federation:participants", "hospital-a", "email", value="mlops.hospital-a"),
         "federation:participants.hospital-a.email",

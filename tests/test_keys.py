@@ -1,0 +1,72 @@
+"""Which keys of a stack file the program reads, which it passes on to the engine and the
+provider, and which it warns of: under `plan` and under `pulumi up` (the program's own
+`config.load`, run under mocks)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from federation import cli, offline
+from tests.support import base, run_ok, state
+
+PROVIDER_SETTINGS = {
+    "azure-native:subscriptionId": "6f1c2a4e-8d3b-4c9a-9e71-0a5b3c2d1e4f",
+    "azure-native:tenantId": "3b7d9c1e-5a2f-4e8b-b6d4-2c9f0e1a7b53",
+    "azure-native:clientId": "8e4a6f20-1c3d-4b5e-9f7a-6d2c0b8e1f94",
+    "azure-native:useOidc": True,
+    "azure-native:environment": "usgovernment",
+    "pulumi:tags": {"team": "fl"},
+    "pulumi:disable-default-providers": ["aws"],
+}
+
+
+def plan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, config: dict[str, Any], *argv: str
+) -> tuple[int, str, str]:
+    stack = tmp_path / "Pulumi.x.yaml"
+    stack.write_text(yaml.safe_dump({"config": config}))
+    code = cli.main(["plan", "--config", str(stack), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_provider_and_engine_settings_are_passed_on_unread(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = base() | PROVIDER_SETTINGS
+    code, _, err = plan(capsys, tmp_path, config)
+    assert (code, err) == (0, "")
+    # Under `pulumi up`: the program reads every key the engine hands it.
+    assert state(run_ok(config)) == state(run_ok(base()))
+
+
+def test_a_namespace_differing_only_in_case_is_still_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = plan(capsys, tmp_path, base() | {"Azure-Native:subscriptionId": "x", "FEDERATION:protect": True})
+    assert code == cli.EXIT_INVALID_CONFIG
+    assert "Azure-Native:subscriptionId: is not a known key (namespaces are case-sensitive: did you mean " in err
+    assert "'azure-native:subscriptionId'?)" in err
+    assert "FEDERATION:protect: is not a known key" in err
+
+
+def test_a_misspelt_namespace_is_warned_of_where_reviewers_look(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = base()
+    config["federaton:shares"] = config.pop("federation:shares")
+    warning = (
+        "federaton:shares: is ignored: its namespace 'federaton' is not 'federation'; did you mean 'federation:shares'?"
+    )
+    code, out, err = plan(capsys, tmp_path, config)
+    assert code == 0
+    assert f"warning: {warning}" in err.splitlines()
+    code, out, _ = plan(capsys, tmp_path, config, "--format", "markdown")
+    assert out.startswith(f"**Warnings**:\n\n- {warning}\n")
+    # Under `pulumi up`, as `pulumi preview` shows warnings.
+    assert warning in offline.run(offline.config_values(config), "x").warnings
+
+
+def test_far_namespaces_are_not_taken_for_misspellings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = plan(capsys, tmp_path, base() | {"fed:x": 1, "azure:location": "westeurope", "time:x": 2})
+    assert (code, err) == (0, "")

@@ -124,11 +124,17 @@ class _Loader(yaml.SafeLoader):
         return mapping
 
     def construct_yaml_int(self, node: nodes.ScalarNode) -> Any:
-        """yaml.v3: an int within 64 bits, else a finite float, else the text as written."""
+        """yaml.v3: an int within 64 bits, else a finite float, else the text as written;
+        a leading 0 is octal (`017` is 15), as `0o17` is."""
         text = str(self.construct_scalar(node)).replace("_", "")
         digits = text.lstrip("+-")
         if len(digits) <= 20:
-            value = int(text, 0) if digits[:2].lower() in ("0x", "0o") else int(text)
+            if digits[:2].lower() in ("0x", "0o"):
+                value = int(text, 0)
+            elif len(digits) > 1 and digits.startswith("0") and set(digits) <= set("01234567"):
+                value = int(text, 8)
+            else:
+                value = int(text)
             if -(2**63) <= value < 2**64:
                 return value
         try:
@@ -138,7 +144,7 @@ class _Loader(yaml.SafeLoader):
         return number if number not in (float("inf"), float("-inf")) else text
 
     def construct_yaml_float(self, node: nodes.ScalarNode) -> Any:
-        number = float(str(self.construct_scalar(node)))
+        number = float(str(self.construct_scalar(node)).replace("_", ""))
         return number if number not in (float("inf"), float("-inf")) else str(self.construct_scalar(node))
 
 
@@ -148,10 +154,23 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 # The YAML 1.2 core schema's plain scalars (yaml.v3 reads stack files so); everything
 # else, times included, is text.
 _Loader.yaml_implicit_resolvers = {}
+# What each scalar tag takes, as yaml.v3 reads it: a plain scalar of this form gets the
+# tag, and a scalar tagged explicitly (`!!bool yes`) must have this form.
+_SCALARS = {
+    "tag:yaml.org,2002:bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+    "tag:yaml.org,2002:int": re.compile(r"[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+"),
+    "tag:yaml.org,2002:float": re.compile(
+        r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+    ),
+    "tag:yaml.org,2002:null": re.compile(r"~|null|Null|NULL|"),
+}
+# NaN and the infinities: yaml.v3 reads them, then the Pulumi CLI refuses the file
+# ("json: unsupported value: NaN").
+_NOT_FINITE = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 for _tag, _pattern, _first in (
-    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
-    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
-    ("float", r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", "-+.0123456789"),
+    ("bool", _SCALARS["tag:yaml.org,2002:bool"].pattern, "tTfF"),
+    ("int", _SCALARS["tag:yaml.org,2002:int"].pattern, "-+0123456789"),
+    ("float", _SCALARS["tag:yaml.org,2002:float"].pattern, "-+.0123456789"),
     ("null", r"~|null|Null|NULL|", "~nN"),
     ("merge", r"<<", "<"),
 ):
@@ -196,6 +215,7 @@ def _check(root: nodes.Node, shown: str) -> None:
                 f"{shown}: line {_line(node)}: the tag {tag} is not plain data "
                 "(text, numbers, booleans, lists and maps)"
             )
+        _check_scalar(node, shown)
         if isinstance(node, nodes.MappingNode):
             _distinct_keys(node, shown)
         on_path.add(id(node))
@@ -204,6 +224,27 @@ def _check(root: nodes.Node, shown: str) -> None:
         for child in children:
             if id(child) in on_path:
                 raise StackFileError(f"{shown}: an alias refers to the value containing it (line {_line(child)})")
+
+
+def _check_scalar(node: nodes.Node, shown: str) -> None:
+    """A value its tag cannot hold, as yaml.v3 refuses it (`!!bool yes`, `!!int 1.5`, a
+    map tagged as text), and NaN or an infinity, which the Pulumi CLI refuses."""
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    collection = node.tag in ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+    if isinstance(node, nodes.ScalarNode) == collection and node.tag != "tag:yaml.org,2002:merge":
+        what = "a single value" if isinstance(node, nodes.ScalarNode) else "a list or map"
+        raise StackFileError(f"{shown}: line {_line(node)}: the tag {tag} cannot hold {what}")
+    if not isinstance(node, nodes.ScalarNode):
+        return
+    pattern = _SCALARS.get(node.tag)
+    value = show_name(str(node.value), 40)
+    if pattern is not None and not pattern.fullmatch(node.value):
+        raise StackFileError(f"{shown}: line {_line(node)}: {tag} cannot hold {value!r}")
+    if node.tag == "tag:yaml.org,2002:float" and _NOT_FINITE.fullmatch(node.value):
+        raise StackFileError(
+            f"{shown}: line {_line(node)}: {value} is not a number a stack file can hold: the Pulumi CLI refuses "
+            "NaN and infinities"
+        )
 
 
 def _children(node: nodes.Node) -> Iterator[nodes.Node]:

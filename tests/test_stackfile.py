@@ -277,3 +277,68 @@ def test_an_empty_key_is_refused_not_read_as_the_text_null(capsys: pytest.Captur
     assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
     assert "azure-native:location: is empty (null); give it a value or leave the key out" in err
     assert "federation:environment: is empty (null)" in err
+
+
+SCALARS = [
+    ".nan",
+    ".NaN",
+    "!!float .nan",
+    ".inf",
+    "-.Inf",
+    "+.inf",
+    "!!bool yes",
+    "!!bool 1",
+    "!!int 1.5",
+    "!!int abc",
+    "!!int",
+    "!!null x",
+    "!!float abc",
+    "!!map x",
+    "!!seq x",
+    "!!binary aGVsbG8=",
+    "!!timestamp 2001-12-14",
+    "!!int '12'",
+    "!!float 1",
+    "0o17",
+    "017",
+    "0x1F",
+    "1_000",
+    "1e400",
+    "1.5",
+    "yes",
+    "on",
+    "~",
+    "''",
+    "12:30",
+    "2026-12-01",
+    "[true]",
+    "{a: true}",
+    "!!str",
+    '"\\x1b[31mred"',
+]
+
+
+@pytest.mark.parametrize("scalar", SCALARS)
+def test_every_scalar_form_of_a_boolean_is_read_or_refused_in_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, scalar: str
+) -> None:
+    text = valid_yaml(f"  federation:protect: {scalar}\n")
+    code, out, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", text)))
+    assert out == ""
+    assert "Traceback" not in err
+    shown = str(tmp_path / "Pulumi.x.yaml")
+    if code == cli.EXIT_UNREADABLE:  # what the Pulumi CLI refuses too: one line, where and why
+        assert err.startswith(f"error: {shown}: line "), err
+        assert err.count("\n") == 1, err
+    else:
+        assert code == cli.EXIT_INVALID_CONFIG, err
+        assert "  federation:protect: " in err
+        assert "\x1b" not in err
+
+
+def test_nan_and_infinities_are_refused_as_the_pulumi_cli_refuses_them() -> None:
+    for text in (".nan", "!!float .NaN", "-.inf"):
+        with pytest.raises(stackfile.StackFileError, match="the Pulumi CLI refuses NaN and infinities"):
+            stackfile.parse(f"config:\n  federation:protect: {text}\n".encode(), "t")
+    # yaml.v3's integers: a leading 0 is octal, underscores group digits.
+    assert stackfile.parse(b"config:\n  a: 017\n  b: 1_000\n  c: !!int '12'\n", "t") == {"a": 15, "b": 1000, "c": 12}

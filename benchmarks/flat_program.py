@@ -92,7 +92,9 @@ if monitoring:  # the workspace, the account's logs, the action group and the al
     query = pulumi.Output.concat(
         "let account = '",
         account.id,
-        "';\nunion MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
+        "';\nunion isfuzzy=true (datatable(TimeGenerated:datetime, _ResourceId:string, Type:string, Status:string, "
+        "DataSetName:string, DataSetType:string, DetailMessage:string, CorrelationId:string) []), "
+        "MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
         "| where _ResourceId =~ account or _ResourceId startswith strcat(account, '/')\n"
         "| where Status =~ 'failed'\n"
         "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
@@ -132,7 +134,9 @@ if monitoring:  # the workspace, the account's logs, the action group and the al
         skip_query_validation=True,
         actions={"action_groups": [action_group.id]},
         tags=tags,
-        opts=in_monitoring,
+        opts=pulumi.ResourceOptions.merge(
+            in_monitoring, pulumi.ResourceOptions(replace_on_changes=["scopes"], delete_before_replace=True)
+        ),
     )
     component_monitoring.register_outputs({"workspaceId": workspace_id, "actionGroupId": action_group.id})
 principal_id = account.identity.principal_id
@@ -350,7 +354,9 @@ for name, entry in sorted(received.items()):
         invitation_id=invitation_id,
         source_share_location=entry["sourceLocation"],
         **optional,
-        opts=pulumi.ResourceOptions(parent=component, protect=protect, **replace_all),
+        opts=pulumi.ResourceOptions(
+            parent=component, protect=protect, ignore_changes=["expirationDate"], **replace_all
+        ),
     )
     within = {"account_name": account.name, "resource_group_name": group.name, "share_subscription_name": resource.name}
     mappings = {}

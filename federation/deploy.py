@@ -22,6 +22,7 @@ def deploy(graph: Graph) -> None:
             protect=node.protect,
             replace_on_changes=list(node.replace_on_changes) or None,
             delete_before_replace=node.delete_before_replace,
+            ignore_changes=list(node.ignore_changes) or None,
             aliases=[f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{key}" for key in node.aliases] or None,
         )
         if node.type == STACK_REFERENCE:

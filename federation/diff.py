@@ -18,7 +18,7 @@ The engine's rules, reproduced on two offline runs (base as the state, head as t
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,9 @@ class Change:
     inputs: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # path -> (old, new)
     # For a replacement the engine adds: the replaced resource whose outputs it is built from.
     because: Registration | None = None
+    # For a replacement: the old one is deleted before the new one is created (for a while,
+    # neither exists), as every replacement the engine adds is.
+    old_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ def compare(base: Run, head: Run) -> Diff:
             inputs = entry.inputs if entry else {}
         else:
             inputs = direct.inputs
-        replace.append(_change(resource, inputs, because))
+        old_first = direct is None or direct.old_first or because is not None
+        replace.append(dataclasses.replace(_change(resource, inputs, because), old_first=old_first))
         # As the engine checks: a replacement of its own needs protect on both sides, one
         # the cascade forces only in the state.
         if previous.protect and (resource.protect or because is not None):
@@ -167,11 +171,7 @@ def _replaced_keys(resource: Registration, paths: list[str]) -> list[str]:
     `replace_on_changes`."""
     provider = _provider_replaces(resource)
     program = set(resource.replace_on_changes)
-    return [
-        p
-        for p in paths
-        if p.split(".", 1)[0] in provider or "*" in program or any(p == k or p.startswith(f"{k}.") for k in program)
-    ]
+    return [p for p in paths if p.split(".", 1)[0] in provider or "*" in program or _under(p, program)]
 
 
 def _dependent_replacements(base: Run, roots: set[str]) -> dict[str, Registration]:
@@ -300,11 +300,17 @@ def _changed_inputs(old: Registration, new: Registration) -> dict[str, tuple[Any
         if getattr(old, option) != getattr(new, option):
             before[f"({option})"], after[f"({option})"] = getattr(old, option), getattr(new, option)
     # Making a value secret changes no resource: azure-native compares the plain values.
+    # The engine keeps the state's value of an ignored input: its change is no change.
     return {
         k: (before.get(k), after.get(k))
         for k in sorted(before.keys() | after.keys())
-        if offline.plain(before.get(k)) != offline.plain(after.get(k))
+        if offline.plain(before.get(k)) != offline.plain(after.get(k)) and not _under(k, new.ignore_changes)
     }
+
+
+def _under(path: str, prefixes: Iterable[str]) -> bool:
+    """Whether an input path is one of these engine paths or inside one."""
+    return any(path == p or path.startswith(f"{p}.") for p in prefixes)
 
 
 def _flatten(inputs: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -337,6 +343,8 @@ def render_text(diff: Diff, stack: str) -> str:
             lines.append(f" {sign} {change.type} {change.name}")
             if change.because is not None:
                 lines.append(f"        (replaced with {_label(change.because)}, old one first)")
+            elif change.old_first:
+                lines.append("        (old one first)")
             lines += [f"        {path}: {_transition(kind, old, new)}" for path, (old, new) in change.inputs.items()]
     if len(lines) == 2:
         lines.append(" no changes")
@@ -372,6 +380,8 @@ def render_markdown(diff: Diff, stack: str) -> str:
             inputs = [f"`{p}`: `{_transition(kind, o, n, '→')}`" for p, (o, n) in change.inputs.items()]
             if change.because is not None:
                 inputs.insert(0, f"replaced with `{change.because.name}` (`{change.because.type}`), old one first")
+            elif change.old_first:
+                inputs.insert(0, "old one first")
             lines.append(f"| `{change.type}` | `{change.name}` | {'<br>'.join(plan.cell(i) for i in inputs)} |")
     return "\n".join(lines) + "\n"
 
@@ -383,6 +393,7 @@ def render_json(diff: Diff) -> str:
             found["inputs"] = {p: {"old": plan.shown(o), "new": plan.shown(n)} for p, (o, n) in change.inputs.items()}
         if kind == "replace":
             found["cascade"] = change.because is not None
+            found["oldFirst"] = change.old_first
             if change.because is not None:
                 found["because"] = change.because.urn
         return found

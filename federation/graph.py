@@ -76,6 +76,9 @@ class Node:
     # delete first, so that Azure refuses the create rather than the data being deleted.
     # None: as azure-native decides.
     delete_before_replace: bool | None = None
+    # Inputs whose changes are not applied (engine names): what Azure or another party
+    # changes after creation, and a deployment must not undo.
+    ignore_changes: tuple[str, ...] = ()
     component: bool = False
     # Former URN keys (type chain and name) of a resource moved or renamed after it was
     # deployed: Pulumi then keeps it instead of replacing it.

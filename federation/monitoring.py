@@ -20,20 +20,36 @@ ACCOUNT_LOGS = ("SentShareSnapshots", "ReceivedShareSnapshots", "Shares", "Share
 # Who read, wrote and deleted what on the blob service (CIS Azure Foundations 4.13).
 BLOB_LOGS = ("StorageRead", "StorageWrite", "StorageDelete")
 
+# Each side's snapshot log table, in resource-specific mode.
+SNAPSHOT_TABLES = {"sent": "MicrosoftDataShareSentSnapshotLog", "received": "MicrosoftDataShareReceivedSnapshotLog"}
+# The columns the alert reads. A table appears in a workspace with its first record, and
+# a query naming a table that is not there fails every evaluation: an empty table of these
+# columns keeps the union valid (isfuzzy skips the missing legs) until snapshots are logged.
+_COLUMNS = (
+    "TimeGenerated:datetime, _ResourceId:string, Type:string, Status:string, DataSetName:string, "
+    "DataSetType:string, DetailMessage:string, CorrelationId:string"
+)
 # Failed snapshots on either side, one alert per side, share or subscription and dataset.
-# The tables have no share column: the share or subscription comes from the log's
-# resource id where Azure records it there. Records take minutes to arrive, so the query
-# looks back three evaluations.
+# Both tables whatever the stack sends or receives today: the alert stays as it is when a
+# share or subscription is added or removed, and a missing table costs nothing. The tables
+# have no share column: the share or subscription comes from the log's resource id where
+# Azure records it there. Records take minutes to arrive, so the query looks back three
+# evaluations.
 _FAILED_SNAPSHOTS = (
     "let account = '{account}';\n"
-    "union MicrosoftDataShareSentSnapshotLog, MicrosoftDataShareReceivedSnapshotLog\n"
+    "union isfuzzy=true (datatable({columns}) []), {tables}\n"
     # This account and what is in it, not another whose name it begins (dsa-fl-x-eval).
     "| where _ResourceId =~ account or _ResourceId startswith strcat(account, '/')\n"
     "| where Status =~ 'failed'\n"
-    "| extend Side = iff(Type == 'MicrosoftDataShareSentSnapshotLog', 'sent', 'received')\n"
+    "| extend Side = iff(Type == '{sent}', 'sent', 'received')\n"
     "| extend ShareOrSubscription = coalesce("
     "extract(@'(?i)/(shares|sharesubscriptions)/([^/]+)', 2, _ResourceId), '(account-wide)')\n"
     "| project TimeGenerated, Side, ShareOrSubscription, DataSetName, DataSetType, DetailMessage, CorrelationId"
+).format(
+    account="{account}",
+    columns=_COLUMNS,
+    tables=", ".join(SNAPSHOT_TABLES.values()),
+    sent=SNAPSHOT_TABLES["sent"],
 )
 ALERT_DIMENSIONS = ("Side", "ShareOrSubscription", "DataSetName")
 
@@ -152,6 +168,11 @@ def add(graph: Graph, config: Config, group: Node, account: Node) -> Monitor | N
                 "tags": config.resource_tags,
             },
             parent=component,
+            # Azure refuses to move a rule to another workspace ("Scope can not be
+            # updated"): a new workspace means a new rule, under the same name, so the old
+            # one goes first.
+            replace_on_changes=("scopes",),
+            delete_before_replace=True,
         )
     )
     graph.finish(component, {"workspaceId": workspace_id, "actionGroupId": action_group.ref("id")})

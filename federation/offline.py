@@ -52,6 +52,7 @@ class Registration:
     replace_on_changes: tuple[str, ...]
     delete_before_replace: bool | None  # None: as the provider decides
     inputs: Mapping[str, Any]
+    ignore_changes: tuple[str, ...] = ()
     id: str | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict)
     read: bool = False  # read from elsewhere (a stack reference), not created
@@ -385,6 +386,7 @@ class Recorder(mocks.MockMonitor):
                     bool(request.deleteBeforeReplace) if getattr(request, "deleteBeforeReplaceDefined", False) else None
                 ),
                 inputs=_secrets_marked(rpc.deserialize_properties(inputs)),
+                ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
                 id=id_ or None,
                 outputs=self.resources[urn].state,
                 read=read,

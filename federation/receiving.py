@@ -46,6 +46,10 @@ def add(
             # Its PUT only creates: any change is a new subscription, made after the old one goes.
             replace_on_changes=ALL,
             delete_before_replace=True,
+            # The sender moves the expiry (adjust, reinstate) and a refresh reads it back:
+            # that must not replace the subscription. Config's expiry is the one asked for
+            # at creation.
+            ignore_changes=("expirationDate",),
         )
     )
     within = parent | {"share_subscription_name": resource.ref("name")}

@@ -136,6 +136,7 @@ def test_diff_new_schedule_time_replaces_the_setting_and_names_the_property(
             "name": "global_model.schedule",
             "inputs": {"synchronizationTime": {"old": "2026-12-01T02:00:00Z", "new": "2026-12-01T03:00:00Z"}},
             "cascade": False,
+            "oldFirst": True,
         }
     ]
     assert document["create"] == document["update"] == document["delete"] == document["fail"] == []

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from federation import exports, offline
+from federation import diff, exports, offline
 from tests.support import LAKE_ID, SUB, base, run_ok
 
 MON = "azure-native:monitor"
@@ -120,8 +120,7 @@ def test_alert_queries_failed_snapshots_of_this_account_by_share_and_dataset(res
     assert inputs["skipQueryValidation"] is True
     [condition] = inputs["criteria"]["allOf"]
     query = condition["query"]
-    assert "MicrosoftDataShareSentSnapshotLog" in query
-    assert "MicrosoftDataShareReceivedSnapshotLog" in query
+    assert "MicrosoftDataShareSentSnapshotLog" in query  # the stack sends: its side's table
     assert query.startswith(f"let account = '{account.id}';\n")
     # Not another account whose name begins with this one's.
     assert "| where _ResourceId =~ account or _ResourceId startswith strcat(account, '/')\n" in query
@@ -173,3 +172,66 @@ def test_shared_key_access_is_off_unless_opted_in(value: bool | None, expected: 
     storage = run_ok(config).named(STORAGE, "models")
     assert storage.inputs["allowSharedKeyAccess"] is expected
     assert storage.inputs["publicNetworkAccess"] == "Enabled"
+
+
+def alert_query(result: offline.Run) -> str:
+    [condition] = result.named(f"{MON}:ScheduledQueryRule", "failed-snapshots").inputs["criteria"]["allOf"]
+    return str(condition["query"])
+
+
+SENT, RECEIVED = "MicrosoftDataShareSentSnapshotLog", "MicrosoftDataShareReceivedSnapshotLog"
+
+
+@pytest.mark.parametrize(("sends", "receives"), [(True, False), (False, True), (True, True), (False, False)])
+def test_alert_reads_both_snapshot_tables_whatever_the_stack_sends_or_receives(sends: bool, receives: bool) -> None:
+    # A send-only or receive-only stack has one of the tables at most; the union skips the
+    # other. The same query on every stack: adding a first subscription changes no alert.
+    config = monitored()
+    if not sends:
+        del config["federation:shares"]
+    if receives:
+        config["federation:subscriptions"] = {
+            "updates": {
+                "invitationId": "0d9e4c3b-7a61-4f2e-9b58-3c1a2e7f6d40",
+                "sourceLocation": "northeurope",
+                "datasets": {"5a1f7e92-3c4d-4b6a-8e0f-9d2c1b7a6e35": {"storage": "models", "container": "eval"}},
+            }
+        }
+    query = alert_query(run_ok(config))
+    union = next(line for line in query.splitlines() if line.startswith("union "))
+    legs = [leg.strip() for leg in union.removeprefix("union isfuzzy=true ").split("), ")[-1].split(",")]
+    assert legs == [SENT, RECEIVED]
+    assert query == alert_query(run_ok(monitored()))
+
+
+def test_alert_query_evaluates_before_any_snapshot_table_exists(result: offline.Run) -> None:
+    # A table appears with its first record. `isfuzzy` drops missing legs but fails when
+    # none is left: an empty datatable leg is always there, declaring every column read.
+    query = alert_query(result)
+    union = next(line for line in query.splitlines() if line.startswith("union "))
+    assert union.startswith("union isfuzzy=true (datatable(")
+    declared = {c.split(":")[0].strip() for c in union.split("datatable(")[1].split(")")[0].split(",")}
+    after_union = query.split(union, 1)[1]
+    read = {
+        c
+        for c in ("TimeGenerated", "_ResourceId", "Type", "Status", "DataSetName", "DataSetType", "DetailMessage")
+        if c in after_union
+    } | {"CorrelationId"}
+    assert read <= declared, read - declared
+    assert union.split("datatable(")[1].split(")", 1)[1].startswith(" [])")
+
+
+def test_alert_is_replaced_old_one_first_when_its_workspace_changes(result: offline.Run) -> None:
+    # Azure refuses to update a rule's scopes ("Scope can not be updated").
+    rule = result.named(f"{MON}:ScheduledQueryRule", "failed-snapshots")
+    assert rule.replace_on_changes == ("scopes",)
+    assert rule.delete_before_replace is True
+    for workspace in ({"id": WORKSPACE_ID}, {"name": "log-consortium"}):
+        change = diff.compare(result, run_ok(monitored(workspace=workspace)))
+        [replaced] = [c for c in change.replace if c.name == "failed-snapshots"]
+        assert replaced.old_first
+        assert "criteria.allOf" not in " ".join(replaced.inputs)
+        assert any(path.startswith("scopes") for path in replaced.inputs), replaced.inputs
+        assert not [f for f in change.fail if f.name == "failed-snapshots"]
+    text = diff.render_text(diff.compare(result, run_ok(monitored(workspace={"id": WORKSPACE_ID}))), "test")
+    assert " +- azure-native:monitor:ScheduledQueryRule failed-snapshots\n        (old one first)\n" in text

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from federation import config as config_module
-from federation import deploy, exports, naming, offline, stack
+from federation import deploy, diff, exports, naming, offline, stack
 from federation.graph import STACK_REFERENCE, references
 from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, received_from, run, run_ok, state
 
@@ -151,6 +151,16 @@ def test_subscription_is_replaced_old_one_first_on_any_change(result: offline.Ru
     subscription = result.named(f"{DS}:ShareSubscription", "global_model")
     assert subscription.replace_on_changes == ("*",)
     assert subscription.delete_before_replace
+
+
+def test_an_expiry_the_sender_moves_replaces_nothing(result: offline.Run) -> None:
+    # The sender adjusts or reinstates the expiry; a refresh reads it into the state. The
+    # subscription must stay: deleting it loses the share until a new invitation.
+    subscription = result.named(f"{DS}:ShareSubscription", "global_model")
+    assert subscription.ignore_changes == ("expirationDate",)
+    for moved in ("2028-01-01T00:00:00Z", None):
+        change = diff.compare(result, run_ok(receiving(expires=moved)))
+        assert change.replace == change.update == change.create == change.delete == []
 
 
 def test_subscription_is_protected_in_prod() -> None:

@@ -107,8 +107,16 @@ WORKSPACE_ID = _rule(
     r"/(?i:providers/Microsoft\.OperationalInsights/workspaces)/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]",
     "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>",
 )
-# A stack as `pulumi stack ls` names it: stack, project/stack or org/project/stack.
-STACK = _rule(r"([\w.-]+/){0,2}[\w.-]+", "a stack name such as org/federation/coordinator-prod")
+# A stack as the Pulumi CLI takes it: stack, project/stack or org/project/stack. Stack and
+# project names are 1-100 ASCII letters, digits, '_', '.' or '-'; an organization 3-40
+# letters, digits, '_' or '-', starting and ending with a letter or digit (pulumi/pulumi,
+# ValidateStackName, ValidateProjectName and the service's owner rule).
+_PULUMI_NAME = r"[A-Za-z0-9_.-]{1,100}"
+STACK = _rule(
+    rf"(?:(?:[A-Za-z0-9][A-Za-z0-9_-]{{1,38}}[A-Za-z0-9]/)?{_PULUMI_NAME}/)?{_PULUMI_NAME}",
+    "a stack name such as org/federation/coordinator-prod: the stack and project 1-100 ASCII letters, digits, "
+    "'_', '.' or '-', the organization 3-40 letters, digits, '_' or '-'",
+)
 # A blob name or ADLS Gen2 path below a container: no empty segment, no trailing dot.
 PATH = _rule(
     r"(?=.{1,1024}$)[^/\\]+(/[^/\\]+)*(?<!\.)",

@@ -70,3 +70,20 @@ def test_a_misspelt_namespace_is_warned_of_where_reviewers_look(
 def test_far_namespaces_are_not_taken_for_misspellings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = plan(capsys, tmp_path, base() | {"fed:x": 1, "azure:location": "westeurope", "time:x": 2})
     assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("stack", ["s" * 101, "org/federation/stäck", "org/federation/a b", "a/b/c/d"])
+def test_a_sender_stack_pulumi_refuses_is_a_config_problem_not_a_missing_sender(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, stack: str
+) -> None:
+    config = base()
+    config["federation:subscriptions"] = {
+        "global_model": {
+            "from": {"stack": stack, "share": "global_model", "participant": "hospital-a"},
+            "sourceLocation": "northeurope",
+            "datasets": {"checkpoints": {"storage": "models", "container": "eval"}},
+        }
+    }
+    code, _, err = plan(capsys, tmp_path, config)
+    assert code == cli.EXIT_INVALID_CONFIG, err
+    assert "  federation:subscriptions.global_model.from.stack: must be a stack name such as" in err

@@ -364,6 +364,28 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "federation:subscriptions.global_model.from.stack",
         "'a b'",
     ),
+    (
+        "from stack name past 100 characters",
+        subscription(invitationId=None, **{"from": {"stack": "s" * 101, "share": "global_model", "participant": "h"}}),
+        "federation:subscriptions.global_model.from.stack",
+        "the stack and project 1-100 ASCII letters",
+    ),
+    (
+        "from stack name outside ASCII",
+        subscription(
+            invitationId=None, **{"from": {"stack": "org/federation/stäck", "share": "g", "participant": "h"}}
+        ),
+        "federation:subscriptions.global_model.from.stack",
+        "'org/federation/stäck'",
+    ),
+    (
+        "from stack of an organization with a dot",
+        subscription(
+            invitationId=None, **{"from": {"stack": "my.org/federation/prod", "share": "g", "participant": "h"}}
+        ),
+        "federation:subscriptions.global_model.from.stack",
+        "'my.org/federation/prod'",
+    ),
     ("week date", put(*GM, "expires", value="2026-W49-1T02:00:00+00:00"), "global_model.expires", "'2026-W49-1"),
     (
         "fractional seconds",

@@ -1,26 +1,31 @@
 """The access review: who holds access to the stack's shares, matched to the participants
-config names, the state of received subscriptions, and what is wrong."""
+config names where that can be proven, the state of received subscriptions, and what is
+wrong."""
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import DeserializationError, ResourceNotFoundError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare import models as m
 
 from federation import expiry, sharing
-from federation.azure import WORKERS, every
-from federation.config import Config
+from federation.azure import WORKERS, AzureError, Limits, every
+from federation.config import NAMESPACE, Config
+from federation.workers import each
 
 RECENT = 5  # synchronizations shown per share or subscription
 SUCCEEDED = {"succeeded", "completed"}
 FAILED = {"failed", "canceled", "cancelled"}
+# Data Share records a subscription's sharedAt as its invitation's sentAt. Times this close
+# but not equal may be one time rounded two ways, or two times: only a person can tell.
+CLOSE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -33,23 +38,39 @@ class Invitation:
 
 
 @dataclass(frozen=True)
+class Doubt:
+    """A participant an unmatched subscription may belong to, and why it cannot be ruled out."""
+
+    participant: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Subscription:
     id: str  # shareSubscriptionObjectId: what revoke and adjust take
-    participant: str | None  # None: unaccounted
-    consumer: str
+    participant: str | None  # whose it is proven to be; None: nobody's that config names
+    consumer: str  # the consumer's email, as Azure gives it
     consumer_name: str
     tenant: str
     status: str
     expires: str | None
-    expected: str | None  # the expiry config gives its participant
+    expected: str | None  # the expiry config gives its participant, if invited
     shared_at: datetime | None
     matched_by: str | None  # "invitation" or "email"
-    # Unaccounted, but possibly one of these service principals': see `_service_principals`.
-    maybe: tuple[str, ...] = ()
+    invited: bool = False  # its participant is one this share invites
+    # Not proven anyone's, but possibly these invited participants'.
+    maybe: tuple[Doubt, ...] = ()
+    expected_secret: bool = False  # the expected expiry is a secret's: shown as such
 
     @property
     def active(self) -> bool:
         return self.status.lower() == "active"
+
+    @property
+    def who(self) -> str:
+        """Participant, then what the consumer says of itself: for a person to recognise."""
+        parts = (self.participant, self.consumer_name, self.tenant, self.consumer)
+        return ", ".join(p for p in parts if p) or "unknown consumer"
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,7 @@ class Sent:
     synchronizations: tuple[Synchronization, ...] = ()  # the latest few, shown
     # Each consumer's latest: one consumer's later success must not hide another's failure.
     latest_each: tuple[Synchronization, ...] = ()
+    skipped: tuple[str, ...] = ()  # what Azure listed but could not be read
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,13 @@ class Review:
     subscriptions: dict[str, Received]
     problems: list[str]
 
+    @property
+    def complete(self) -> bool:
+        """Whether everything config names was found and read: reconcile acts on certainty."""
+        return all(s.found and not s.skipped for s in self.shares.values()) and all(
+            s.found for s in self.subscriptions.values()
+        )
+
 
 def review(
     client: DataShareManagementClient,
@@ -97,35 +126,74 @@ def review(
     shares: Iterable[str] | None = None,
     now: datetime | None = None,
     workers: int = WORKERS,
+    limits: Limits | None = None,
 ) -> Review:
     """Read every share and received subscription of config (or the named shares only)
-    concurrently, match subscriptions to participants, and list the problems."""
-    rg, account = config.resource_group, config.account_name
+    concurrently, match subscriptions to participants, and list the problems. A missing
+    account, or any list Azure does not answer, ends the review with an AzureError."""
+    rg, account, limits = config.resource_group, config.account_name, limits or Limits()
+    try:
+        client.accounts.get(rg, account)
+    except ResourceNotFoundError:
+        raise AzureError(
+            f"Data Share account {account} not found in resource group {rg}: not deployed yet, or another "
+            "subscription (--subscription)"
+        ) from None
     names = sorted(config.shares if shares is None else shares)
     received = sorted(config.subscriptions) if shares is None else []
-    sent_lists = (
-        client.invitations.list_by_share,
-        client.provider_share_subscriptions.list_by_share,
-        lambda *where: every(partial(client.shares.list_synchronizations, *where)),
-    )
-    received_lists = (
-        lambda *where: [client.share_subscriptions.get(*where)],
-        lambda *where: every(partial(client.share_subscriptions.list_synchronizations, *where)),
-    )
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        sent_calls = {n: [pool.submit(_found, call, rg, account, n) for call in sent_lists] for n in names}
-        received_calls = {n: [pool.submit(_found, call, rg, account, n) for call in received_lists] for n in received}
-        sent = {name: _sent(config, name, *(f.result() for f in calls)) for name, calls in sent_calls.items()}
-        got = {name: _received(name, *(f.result() for f in calls)) for name, calls in received_calls.items()}
+    pages = partial(every, limits=limits)
+    lists: dict[tuple[str, str, str], Callable[..., Any]] = {}
+    for name in names:
+        where = (rg, account, name)
+        lists[("share", name, "invitations")] = partial(pages, partial(client.invitations.list_by_share, *where))
+        lists[("share", name, "provider share subscriptions")] = partial(
+            pages, partial(client.provider_share_subscriptions.list_by_share, *where)
+        )
+        lists[("share", name, "synchronizations")] = partial(
+            pages, partial(client.shares.list_synchronizations, *where)
+        )
+    for name in received:
+        where = (rg, account, name)
+        lists[("subscription", name, "share subscription")] = partial(_one, client.share_subscriptions.get, *where)
+        lists[("subscription", name, "synchronizations")] = partial(
+            pages, partial(client.share_subscriptions.list_synchronizations, *where)
+        )
+    found: dict[tuple[str, str, str], list[Any] | None] = {}
+    with contextlib.closing(each(lambda key: _read(key, lists[key]), lists, workers)) as outcomes:
+        for outcome in outcomes:
+            if outcome.error is not None:
+                raise outcome.error  # the first failure ends the review
+            found[outcome.item] = outcome.result
+    sent = {n: _sent(config, n, *(found[("share", n, what)] for what in _SENT_LISTS)) for n in names}
+    got = {n: _received(n, *(found[("subscription", n, what)] for what in _RECEIVED_LISTS)) for n in received}
     return Review(account, rg, sent, got, problems(config, sent, got, now or datetime.now(UTC)))
 
 
-def _found(call: Callable[..., Iterable[Any]], *where: str) -> list[Any] | None:
+def _one(get: Callable[..., Any], *where: str) -> list[Any]:
+    return [get(*where)]
+
+
+_SENT_LISTS = ("invitations", "provider share subscriptions", "synchronizations")
+_RECEIVED_LISTS = ("share subscription", "synchronizations")
+
+
+def _read(key: tuple[str, str, str], call: Callable[[], Iterable[Any]]) -> list[Any] | None:
     """The items, or None when Azure has no such share or subscription."""
+    kind, name, what = key
     try:
-        return list(call(*where))
+        return list(call())
     except ResourceNotFoundError:
         return None
+    except DeserializationError as error:
+        raise AzureError(f"{kind} {name}: Azure's {what} could not be read: {printable(error, 160)}") from None
+
+
+def printable(value: object, limit: int | None = None) -> str:
+    """Text Azure returned (a consumer's name, a message) as one line fit to print:
+    control characters, which could move a terminal's cursor or forge a line, escaped."""
+    text = "" if value is None else str(value)
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return shown if limit is None or len(shown) <= limit else f"{shown[: limit - 1]}…"
 
 
 def _sent(
@@ -141,9 +209,11 @@ def _sent(
         sorted(
             (
                 Invitation(
-                    participant=str(i.name),
-                    status=str(i.invitation_status or "unknown"),
-                    target=i.target_email or f"{i.target_object_id} in tenant {i.target_active_directory_id}",
+                    participant=printable(i.name),
+                    status=printable(i.invitation_status or "unknown"),
+                    target=printable(
+                        i.target_email or f"{i.target_object_id} in tenant {i.target_active_directory_id}"
+                    ),
                     expires=format_time(i.expiration_date),
                     sent_at=i.sent_at,
                 )
@@ -153,82 +223,86 @@ def _sent(
         )
     )
     share = config.shares[name]
-    keys = sharing.invited(config, share)
-    matched = []
+    invited = sharing.invited(config, share)
+    matched, skipped = [], []
     for s in subscriptions:
-        participant, how = match(s, found, keys, config)
-        expected = sharing.expiry(config.participants[participant], share) if participant else None
-        matched.append(
-            Subscription(
-                id=str(s.share_subscription_object_id),
-                participant=participant,
-                consumer=s.consumer_email or "",
-                consumer_name=s.consumer_name or "",
-                tenant=s.consumer_tenant_name or "",
-                status=str(s.share_subscription_status or "unknown"),
-                expires=format_time(s.expiration_date),
-                expected=expected,
-                shared_at=s.shared_at,
-                matched_by=how,
-            )
+        if not s.share_subscription_object_id:
+            skipped.append(f"share {name}: a provider share subscription without an id ({printable(s.name, 80)})")
+            continue
+        participant, how = owner(s, found, config)
+        is_invited = participant in invited
+        expected = sharing.expiry(config.participants[participant], share) if participant and is_invited else None
+        setter = "shares" if expected is not None and expected == share.expires else "participants"
+        subscription = Subscription(
+            id=printable(s.share_subscription_object_id),
+            participant=participant,
+            consumer=printable(s.consumer_email),
+            consumer_name=printable(s.consumer_name),
+            tenant=printable(s.consumer_tenant_name),
+            status=printable(s.share_subscription_status or "unknown"),
+            expires=format_time(s.expiration_date),
+            expected=expected,
+            shared_at=s.shared_at,
+            matched_by=how,
+            invited=is_invited,
+            expected_secret=config.is_secret(f"{NAMESPACE}:{setter}"),
         )
-    matched = _service_principals(config, keys, found, matched)
+        if participant is None:
+            subscription = _with_doubts(subscription, found, invited, config)
+        matched.append(subscription)
     syncs = [_synchronization(s, s.consumer_email) for s in synchronizations]
     latest_each: dict[str | None, Synchronization] = {}
     for sync in sorted(syncs, key=lambda s: s.start or "", reverse=True):
         latest_each.setdefault((sync.consumer or "").lower() or None, sync)
     subscriptions_found = tuple(sorted(matched, key=lambda s: (s.participant or "", s.id)))
-    return Sent(name, True, found, subscriptions_found, _latest(syncs), tuple(latest_each.values()))
+    return Sent(name, True, found, subscriptions_found, _latest(syncs), tuple(latest_each.values()), tuple(skipped))
 
 
-def _service_principals(
-    config: Config, keys: Iterable[str], invitations: Iterable[Invitation], subscriptions: list[Subscription]
-) -> list[Subscription]:
-    """Unaccounted subscriptions that may be a service principal's. Its subscription
-    carries no consumer email to match by, and when the program sends its invitation anew
-    (a new target or expiry) the new one is pending and the subscription's sharedAt is the
-    old one's sentAt: then only a person can tell. Such a subscription, shared before that
-    pending invitation was sent, is marked with the service principals it may be, and
-    reconcile leaves it alone."""
-    claimed = {s.participant for s in subscriptions if s.participant is not None and s.active}
-    pending = {
-        i.participant: i.sent_at
-        for i in invitations
-        if i.status.lower() == "pending"
-        and i.participant in set(keys) - claimed
-        and config.participants[i.participant].object_id is not None
-    }
-
-    def maybe(s: Subscription) -> tuple[str, ...]:
-        return tuple(
-            key
-            for key, sent_at in sorted(pending.items())
-            if s.shared_at is None or sent_at is None or s.shared_at < sent_at
-        )
-
-    # A consumer with an email is a person's subscription: it was matched by email or is not ours.
-    return [
-        dataclasses.replace(s, maybe=maybe(s)) if s.participant is None and "@" not in s.consumer else s
-        for s in subscriptions
-    ]
-
-
-def match(
-    subscription: m.ProviderShareSubscription, invitations: Iterable[Invitation], keys: Iterable[str], config: Config
+def owner(
+    subscription: m.ProviderShareSubscription, invitations: Iterable[Invitation], config: Config
 ) -> tuple[str | None, str | None]:
-    """The participant a subscription belongs to, and how we know: its invitation (Data
-    Share records the subscription's sharedAt as the invitation's sentAt), else its email."""
-    keys = set(keys)
+    """The participant config names that a subscription is proven to belong to, and how:
+    its invitation (named after the participant, its sentAt exactly the subscription's
+    sharedAt, as Data Share records it), else its consumer email (case aside)."""
     shared_at = subscription.shared_at
     for invitation in invitations:
-        if shared_at is not None and invitation.sent_at == shared_at and invitation.participant in keys:
+        if shared_at is not None and invitation.sent_at == shared_at and invitation.participant in config.participants:
             return invitation.participant, "invitation"
     email = (subscription.consumer_email or "").lower()
-    for key in sorted(keys):
-        wanted = config.participants[key].email
-        if email and wanted is not None and wanted.lower() == email:
+    for key, participant in sorted(config.participants.items()):
+        if email and participant.email is not None and participant.email.lower() == email:
             return key, "email"
     return None, None
+
+
+def _with_doubts(
+    subscription: Subscription, invitations: Iterable[Invitation], invited: Iterable[str], config: Config
+) -> Subscription:
+    """An unmatched subscription, with each invited participant it may still belong to.
+    Ruled out are only those whose own invitation proves it: named as the program names
+    it, sent at least a second apart from the subscription's sharedAt, and not sent anew
+    after it (then the subscription may come from the one before)."""
+    by_name = {i.participant: i for i in invitations}
+    by_lower = {i.participant.lower(): i for i in invitations}
+    shared_at, has_email = subscription.shared_at, "@" in subscription.consumer
+    doubts = []
+    for key in invited:
+        invitation = by_name.get(key)
+        if invitation is None:
+            other = by_lower.get(key.lower())
+            why = f"its invitation is named {other.participant}" if other else "its invitation is missing"
+        elif invitation.sent_at is None or shared_at is None:
+            why = "sharedAt or its invitation's sentAt is not given"
+        elif abs(invitation.sent_at - shared_at) < CLOSE:
+            why = "shared within a second of its invitation's sending"
+        elif shared_at < invitation.sent_at and not has_email and config.participants[key].email is None:
+            # A service principal's subscription has no email to match by; its invitation
+            # was sent anew (a new target or expiry) after this subscription was made.
+            why = "made before its invitation was sent anew"
+        else:
+            continue
+        doubts.append(Doubt(key, why))
+    return dataclasses.replace(subscription, maybe=tuple(doubts))
 
 
 def _received(
@@ -240,7 +314,7 @@ def _received(
     return Received(
         name,
         True,
-        str(subscription.share_subscription_status or "unknown"),
+        printable(subscription.share_subscription_status or "unknown"),
         format_time(subscription.expiration_date),
         _latest([_synchronization(s) for s in synchronizations]),
     )
@@ -250,12 +324,12 @@ def _synchronization(
     s: m.ShareSynchronization | m.ShareSubscriptionSynchronization, consumer: str | None = None
 ) -> Synchronization:
     return Synchronization(
-        str(s.synchronization_id),
-        str(s.status or "unknown"),
+        printable(s.synchronization_id),
+        printable(s.status or "unknown"),
         format_time(s.start_time),
         format_time(s.end_time),
-        s.message,
-        consumer,
+        None if s.message is None else printable(s.message),
+        None if consumer is None else printable(consumer),
     )
 
 
@@ -268,6 +342,11 @@ def format_time(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def doubted(subscription: Subscription) -> str:
+    """Whose an unmatched subscription may be, and why: `hospital-b's (its invitation is missing)`."""
+    return " or ".join(f"{d.participant}'s ({d.why})" for d in subscription.maybe)
+
+
 def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received], now: datetime) -> list[str]:
     found: list[str] = []
     for name, share in sorted(sent.items()):
@@ -275,26 +354,29 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
         if not share.found:
             found.append(f"{where}: not in Data Share account {config.account_name}")
             continue
+        found.extend(f"{skipped}: skipped" for skipped in share.skipped)
         for i in share.invitations:
             if i.status.lower() == "pending":
                 found.extend(_expiring(f"{where}: pending invitation for {i.participant}", i.expires, now))
         for s in share.subscriptions:
             if not s.active:
                 continue
-            who = f"{where}: subscription {s.id} ({s.participant or s.consumer or 'unknown consumer'})"
+            who = (
+                f"{where}: subscription {s.id} ({s.participant or s.consumer or s.consumer_name or 'unknown consumer'})"
+            )
             if s.participant is None and s.maybe:
                 found.append(
-                    f"{who}: active, matches no participant by invitation or email; it may be "
-                    f"{' or '.join(s.maybe)}'s (a service principal whose invitation was sent anew): if it is not, "
-                    f"revoke it by id"
+                    f"{who}: active, matches no participant by invitation or email, but may be {doubted(s)}: "
+                    "left to a person; if it is not theirs, revoke it by id"
                 )
-                continue
-            if s.participant is None:
+            elif s.participant is None:
                 found.append(f"{who}: active, but matches no participant this share invites in config")
-                continue
-            if s.expected is not None and s.expires != s.expected:
-                found.append(f"{who}: expires {s.expires or 'never'}; config gives {s.expected}")
-            found.extend(_expiring(who, s.expires, now))
+            elif not s.invited:
+                found.append(f"{who}: active, but config does not invite {s.participant} to this share")
+            else:
+                if s.expected is not None and s.expires != s.expected:
+                    found.append(f"{who}: expires {s.expires or 'never'}; config gives {expected(s)}")
+                found.extend(_expiring(who, s.expires, now))
         for latest in share.latest_each:
             found.extend(_failed(f"{where}" + (f" to {latest.consumer}" if latest.consumer else ""), (latest,)))
     for name, sub in sorted(received.items()):
@@ -302,9 +384,16 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
         if not sub.found:
             found.append(f"{where}: not in Data Share account {config.account_name}")
             continue
+        if (sub.status or "").lower() != "active":
+            found.append(f"{where}: {sub.status}: no snapshot reaches this stack (the sender revoked or deleted it)")
         found.extend(_expiring(where, sub.expires, now))
         found.extend(_failed(where, sub.synchronizations))
     return found
+
+
+def expected(subscription: Subscription) -> str:
+    """The expiry config gives a subscription, unless that is a secret's: then only so."""
+    return "a secret expiry" if subscription.expected_secret else str(subscription.expected)
 
 
 def _expiring(who: str, expires: str | None, now: datetime) -> list[str]:
@@ -338,13 +427,14 @@ def to_json(result: Review) -> dict[str, Any]:
                         "id": s.id,
                         "participant": s.participant,
                         "matchedBy": s.matched_by,
-                        "maybe": list(s.maybe),
+                        "invited": s.invited,
+                        "maybe": [{"participant": d.participant, "why": d.why} for d in s.maybe],
                         "consumer": s.consumer,
                         "consumerName": s.consumer_name,
                         "tenant": s.tenant,
                         "status": s.status,
                         "expires": s.expires,
-                        "expected": s.expected,
+                        "expected": "[secret]" if s.expected_secret else s.expected,
                     }
                     for s in share.subscriptions
                 ],
@@ -413,8 +503,8 @@ def _tables(result: Review) -> list[Table]:
 
 def _holder(s: Subscription) -> str:
     if s.participant:
-        return f"{s.participant} (by {s.matched_by})"
-    return f"UNACCOUNTED (maybe {' or '.join(s.maybe)})" if s.maybe else "UNACCOUNTED"
+        return f"{s.participant} (by {s.matched_by})" + ("" if s.invited else ", NOT INVITED")
+    return f"UNACCOUNTED (maybe {' or '.join(d.participant for d in s.maybe)})" if s.maybe else "UNACCOUNTED"
 
 
 def _syncs(title: str, syncs: tuple[Synchronization, ...], consumer: bool = False) -> Table:
@@ -441,17 +531,23 @@ def render_text(result: Review) -> str:
     return "\n".join(out) + "\n"
 
 
+def markdown(text: str) -> str:
+    """Text for a markdown table cell or list item: a `|` would end the cell, and HTML a
+    consumer put in its name would render in a pull request or issue."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
 def render_markdown(result: Review) -> str:
     out = [f"### Access review of `{result.account}` (resource group `{result.resource_group}`)", ""]
     for title, head, rows in _tables(result):
-        out.append(f"#### {title}")
+        out.append(f"#### {markdown(title)}")
         out.append("")
         if head:
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + " --- |" * len(head))
-            out.extend("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows)
+            out.extend("| " + " | ".join(markdown(c) for c in row) + " |" for row in rows)
             out.append("")
-    out.extend(_problem_lines(result.problems, "- "))
+    out.extend(_problem_lines([markdown(p) for p in result.problems], "- "))
     return "\n".join(out) + "\n"
 
 

@@ -1,5 +1,5 @@
-"""Azure access as its users already have it: credential, cloud, subscription, the Data
-Share client, and Azure's errors as one line each."""
+"""Azure access as its users already have it: credential, cloud, subscription and the Data
+Share client, with a deadline on everything; Azure's errors as one line each."""
 
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -10,18 +10,30 @@ from urllib.parse import parse_qs, urlsplit
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DecodeError,
+    DeserializationError,
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
 )
 from azure.core.paging import ItemPaged, PageIterator
-from azure.identity import AzureAuthorityHosts, ClientSecretCredential, DefaultAzureCredential
+from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
+from azure.identity import (
+    AzureAuthorityHosts,
+    ClientSecretCredential,
+    CredentialUnavailableError,
+    DefaultAzureCredential,
+)
 from azure.mgmt.datashare import DataShareManagementClient
 
 # The API version the program deploys with; the client's own default is older (2020-09-01).
 API_VERSION = "2021-08-01"
 # requests' connection pool keeps 10 connections to a host: more threads would open and drop extra ones.
 WORKERS = 10
+# The stack file's provider settings the commands read, as azure-native reads them.
+SUBSCRIPTION_KEY = "azure-native:subscriptionId"
+ENVIRONMENT_KEY = "azure-native:environment"
 
 
 @dataclass(frozen=True)
@@ -53,21 +65,92 @@ SIGN_IN = (
     "(or ARM_CLIENT_ID, ARM_TENANT_ID, ARM_CLIENT_SECRET), or run where a managed identity is available"
 )
 
+# Data Share's list actions are POSTs that change nothing: retried as a GET is, after a
+# connection reset too (azure-core retries a POST only on a 500, 503 or 504 answer).
+READ_ONLY = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long Azure gets. A request that opens no connection in `connect` seconds, or
+    sends nothing for `read` seconds, fails; it is retried at most `retries` times (only
+    `read_retries` of them once it was sent and no answer came), never after `operation`
+    seconds, and never waiting more than `retry_after` for a throttled one. Together: a
+    server that never answers is given up on in about a minute."""
+
+    connect: float = 10
+    read: float = 30
+    retries: int = 3
+    read_retries: int = 1
+    retry_after: float = 120
+    operation: float = 90
+    pages: int = 1000  # of one list: far more than Data Share's limits fill
+    settle: float = 300  # for a revocation to end
+
+    def worst_request(self) -> float:
+        """The longest one request can take before it fails, Retry-After waits aside."""
+        attempts = 1 + self.read_retries
+        backoff = sum(0.8 * 2**i for i in range(self.read_retries))
+        return float(min(attempts * self.read + backoff, self.operation + self.read))
+
+    def client_options(self, **retry: Any) -> dict[str, Any]:
+        """The client's settings for these limits; `retry` settings (retry_backoff_factor...)
+        over the limits' own."""
+        settings = {"retry_total": self.retries, "retry_read": self.read_retries, "timeout": self.operation} | retry
+        return {
+            "connection_timeout": self.connect,
+            "read_timeout": self.read,
+            "retry_policy": CappedRetry(self.retry_after, **settings),
+        }
+
+
+class CappedRetry(RetryPolicy[Any, Any]):
+    """azure-core's retries, waiting no longer than `cap` seconds for a `Retry-After`."""
+
+    def __init__(self, cap: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cap = cap
+
+    def get_retry_after(self, response: Any) -> float | None:
+        asked = super().get_retry_after(response)
+        return None if asked is None else min(asked, self.cap)
+
 
 class AzureError(Exception):
     """Something Azure or the caller's setup refused; reported in one line, exit 1."""
 
 
+class SignInWatch(RequestsTransport):  # type: ignore[misc]  # the package exports it untyped
+    """The transport a credential made here uses: notes a request to the sign-in service
+    that got no answer, so that "cannot reach" is told apart from "no credentials"
+    (DefaultAzureCredential reports both as one ClientAuthenticationError)."""
+
+    def __init__(self, authority: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.authority = urlsplit(f"https://{authority}" if "://" not in authority else authority).hostname
+        self.unreachable: Exception | None = None
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        try:
+            return super().send(request, **kwargs)
+        except (ServiceRequestError, ServiceResponseError) as error:
+            if urlsplit(request.url).hostname == self.authority:
+                self.unreachable = error
+            raise
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where requests go and as whom. `options` are transport settings for the client
-    (tests: the fake's certificate, no polling delay, few retries)."""
+    (tests: the fake's certificate, no polling delay); `limits` bound every request."""
 
     credential: TokenCredential
     subscription: str
     endpoint: str
     scope: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    limits: Limits = Limits()
+    watch: SignInWatch | None = None
 
     @property
     def poll_every(self) -> float:
@@ -75,27 +158,47 @@ class Connection:
         return float(self.options.get("polling_interval", 15))
 
     def client(self) -> DataShareManagementClient:
+        options = dict(self.options)
+        retry = {key: options.pop(key) for key in list(options) if key.startswith("retry_")}
         return DataShareManagementClient(
             self.credential,
             self.subscription,
             base_url=self.endpoint,
             credential_scopes=[self.scope],
             api_version=API_VERSION,
-            **self.options,
+            **(self.limits.client_options(**retry) | options),
         )
 
     def sign_in(self) -> None:
         """Get a token before any request, so missing credentials fail once, with nothing sent."""
         try:
             self.credential.get_token(self.scope)
-        except ClientAuthenticationError:
+        except ClientAuthenticationError as error:
+            unreachable = (self.watch.unreachable if self.watch else None) or _network_cause(error)
+            if unreachable is not None and not isinstance(error, CredentialUnavailableError):
+                host = self.watch.authority if self.watch else "the sign-in service"
+                reason = " ".join(str(getattr(unreachable, "message", unreachable)).split())
+                raise AzureError(f"cannot reach the sign-in service ({host}): {reason}") from None
             raise AzureError(SIGN_IN) from None
 
 
-def cloud(environ: Mapping[str, str]) -> Cloud:
-    name = environ.get("ARM_ENVIRONMENT", "").strip().lower() or "public"
+def _network_cause(error: BaseException) -> BaseException | None:
+    """The connection failure behind a credential's error, if that is what it was."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ServiceRequestError | ServiceResponseError | ConnectionError | TimeoutError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def cloud(name: str, source: str = "ARM_ENVIRONMENT") -> Cloud:
+    """The cloud an environment name (`source` says where it was set) stands for."""
+    name = name.strip().lower() or "public"
     if name not in CLOUDS:
-        raise AzureError(f"ARM_ENVIRONMENT: must be one of {', '.join(CLOUDS)}; got {name!r}")
+        raise AzureError(f"{source}: must be one of {', '.join(CLOUDS)}; got {name!r}")
     return CLOUDS[name]
 
 
@@ -105,41 +208,57 @@ def connect(
     endpoint: str | None,
     credential: TokenCredential | None = None,
     options: Mapping[str, Any] | None = None,
+    settings: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
 ) -> Connection:
-    """A connection from the command line and the environment; the credential is made here
-    only when none is given."""
-    subscription = subscription or environ.get("ARM_SUBSCRIPTION_ID") or environ.get("AZURE_SUBSCRIPTION_ID")
+    """A connection from the command line, the stack's provider `settings`
+    (azure-native:subscriptionId, azure-native:environment) and the environment, in that
+    order, as azure-native reads them; the credential is made here only when none is given."""
+    settings = settings or {}
+    subscription = (
+        subscription
+        or settings.get(SUBSCRIPTION_KEY)
+        or environ.get("ARM_SUBSCRIPTION_ID")
+        or environ.get("AZURE_SUBSCRIPTION_ID")
+    )
     if not subscription:
         raise AzureError(
-            "no Azure subscription: pass --subscription, or set ARM_SUBSCRIPTION_ID or AZURE_SUBSCRIPTION_ID"
+            f"no Azure subscription: pass --subscription, set {SUBSCRIPTION_KEY} in the stack file, "
+            "or set ARM_SUBSCRIPTION_ID or AZURE_SUBSCRIPTION_ID"
         )
-    where = cloud(environ)
+    if settings.get(ENVIRONMENT_KEY):
+        where = cloud(settings[ENVIRONMENT_KEY], ENVIRONMENT_KEY)
+    else:
+        where = cloud(environ.get("ARM_ENVIRONMENT", ""))
     if endpoint:
         endpoint = endpoint.rstrip("/")
         where = Cloud(endpoint, f"{endpoint}/.default", where.authority)
-    return Connection(
-        credential or default_credential(environ, where.authority),
-        subscription,
-        where.endpoint,
-        where.scope,
-        options or {},
-    )
+    watch = None
+    if credential is None:
+        watch = SignInWatch(where.authority)
+        credential = default_credential(environ, where.authority, watch)
+    return Connection(credential, subscription, where.endpoint, where.scope, options or {}, limits or Limits(), watch)
 
 
-def default_credential(environ: Mapping[str, str], authority: str) -> TokenCredential:
+def default_credential(environ: Mapping[str, str], authority: str, transport: Any = None) -> TokenCredential:
     """The ARM_* service principal azure-native users already set, else DefaultAzureCredential
     (AZURE_* environment, workload or managed identity, `az login`, ...)."""
+    extra = {"transport": transport} if transport is not None else {}
     arm = [environ.get(f"ARM_{name}") for name in ("TENANT_ID", "CLIENT_ID", "CLIENT_SECRET")]
     if all(arm) and not environ.get("AZURE_CLIENT_ID"):
         tenant, client, secret = (str(value) for value in arm)
-        return ClientSecretCredential(tenant, client, secret, authority=authority)
-    return DefaultAzureCredential(authority=authority)
+        return ClientSecretCredential(tenant, client, secret, authority=authority, **extra)
+    return DefaultAzureCredential(authority=authority, **extra)
 
 
 def explain(error: Exception, account: str) -> str:
     """One line for an Azure failure: what to do about it, never a traceback."""
+    if isinstance(error, AzureError):
+        return str(error)
     if isinstance(error, ClientAuthenticationError):
         return SIGN_IN
+    if isinstance(error, DecodeError | DeserializationError):
+        return f"Azure's answer could not be read: {_one_line(error)}"
     if isinstance(error, HttpResponseError) and error.status_code == 403:
         action = re.search(r"action '([^']+)'", str(error.message))
         wanted = f" ({action[1]})" if action else ""
@@ -153,21 +272,28 @@ def explain(error: Exception, account: str) -> str:
     if isinstance(error, HttpResponseError):
         code = error.error.code if error.error is not None else error.reason
         message = error.error.message if error.error is not None else error.message
-        return f"Azure answered {error.status_code} {code}: {' '.join(str(message).split())}"
+        return f"Azure answered {error.status_code} {code}: {_one_line(message)}"
     if isinstance(error, ServiceRequestError | ServiceResponseError):
-        return f"cannot reach Azure Resource Manager: {error.message}"
-    return str(error)
+        return f"cannot reach Azure Resource Manager: {_one_line(error.message)}"
+    return _one_line(error)
+
+
+def _one_line(text: object) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
 
 
 T = TypeVar("T")
 
 
-def every(first: Callable[[str | None], ItemPaged[T]]) -> Iterator[T]:
-    """All items of a POST list: each next page asked for by POST with its `$skipToken`, as
-    the API defines it (the SDK would GET the nextLink, which Data Share does not document)."""
+def every(first: Callable[..., ItemPaged[T]], limits: Limits = Limits()) -> Iterator[T]:
+    """All items of a list, each next page asked for with its `$skipToken` as the API
+    defines it (for a POST list, by POST: the SDK would GET the nextLink, which Data Share
+    does not document). A read-only POST is retried as a GET is. A page link seen before,
+    or more pages than `limits.pages`, ends the list with an error, not a loop."""
     token: str | None = None
-    while True:
-        pages = cast(PageIterator[T], first(token).by_page())
+    seen: set[str] = set()
+    for _ in range(limits.pages):
+        pages = cast(PageIterator[T], first(token, retry_on_methods=READ_ONLY).by_page())
         yield from next(pages, ())
         link = pages.continuation_token
         if not link:
@@ -176,5 +302,12 @@ def every(first: Callable[[str | None], ItemPaged[T]]) -> Iterator[T]:
         if not tokens:  # a link without a token: follow it as the SDK does
             for page in pages:
                 yield from page
+                if pages.continuation_token in seen:
+                    raise AzureError(f"Azure sent the same next-page link twice: {_one_line(link)}")
+                seen.add(str(pages.continuation_token))
             return
+        if tokens[0] in seen:
+            raise AzureError(f"Azure sent the same next-page link twice: {_one_line(link)}")
+        seen.add(tokens[0])
         token = tokens[0]
+    raise AzureError(f"a list ran past {limits.pages:,} pages: Azure keeps sending next-page links")

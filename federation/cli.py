@@ -19,6 +19,8 @@ from federation import config, diff, handoff, naming, offline, picture, plan, sc
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
+    from federation.azure import Limits
+
 EXIT_UNREADABLE = 1  # also: Azure refused or could not be reached, no credentials
 EXIT_INVALID_CONFIG = 2
 EXIT_DESTRUCTIVE = 3
@@ -49,20 +51,22 @@ def main(
     argv: list[str] | None = None,
     credential: "TokenCredential | None" = None,
     options: Mapping[str, Any] | None = None,
+    limits: "Limits | None" = None,
 ) -> int:
     """Run a command. Azure commands connect with `credential` when given (tests), else
-    with DefaultAzureCredential; `options` are client transport settings."""
+    with DefaultAzureCredential; `options` are client transport settings, `limits` the
+    deadlines (default: azure.Limits())."""
     args = _parser().parse_args(argv)
     try:
         if not getattr(args, "online", False):
             return int(args.command(args))
         if args.command == "revoke":
             _stack_after_targets(args)
-        stack_config = _config(args)
+        stack_config, settings = _live(args)
         # The Azure SDK only for the commands that use it: offline commands start sooner.
         from federation import live
 
-        return live.run(args, stack_config, credential, options)
+        return live.run(args, stack_config, settings, credential, options, limits)
     except (UsageError, stackfile.StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -117,12 +121,85 @@ def _stack(args: argparse.Namespace) -> tuple[str, offline.StackFile, str]:
     return stackfile.show_name(str(path)), stack_file, args.stack or stack_file.stack
 
 
-def _config(args: argparse.Namespace) -> config.Config:
-    """The stack's validated config, read as `plan` reads it. Nothing runs, so the stacks
-    its `from` names need no outputs here."""
+# What the Azure commands read of a stack's config besides names: who is invited to what,
+# and until when. Stand-ins for secrets there would match, revoke and adjust wrongly.
+_ACCESS_KEYS = (f"{config.NAMESPACE}:participants", f"{config.NAMESPACE}:shares")
+SUBSCRIPTION_KEY = f"{config.PROVIDER}:subscriptionId"
+_PROVIDER_SETTINGS = (SUBSCRIPTION_KEY, f"{config.PROVIDER}:environment")
+
+
+def _live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
+    """The stack's validated config for an Azure command, and the provider settings it
+    reads (azure-native:subscriptionId, azure-native:environment). Nothing runs, so the
+    stacks its `from` names need no outputs here. Secrets come from --config-json, what
+    `pulumi config --json --show-secrets` prints: a stack file holds only ciphertext, and
+    the commands never act on stand-ins for it."""
     shown, stack_file, stack = _stack(args)
     _valid(shown, stack_file, stack)
-    return _parse(stack_file, stack)
+    from_file = _parse(stack_file, stack)
+    if args.config_json is not None:
+        values, secret = _config_json(args.config_json)
+        try:
+            real = config.parse(values, stack, secret)
+        except config.ConfigError as error:
+            n = len(error.problems)
+            raise InvalidError(
+                f"--config-json: {n} problem{'s' if n > 1 else ''} in stack config:\n"
+                + "\n".join(f"  {p}" for p in error.problems)
+            ) from None
+        here = (from_file.resource_group, from_file.account_name)
+        if (real.resource_group, real.account_name) != here:
+            raise UnknownError(
+                f"--config-json names account {real.account_name} in {real.resource_group}, {shown} names "
+                f"{here[1]} in {here[0]}: is it another stack's config? (`pulumi config --json --show-secrets "
+                f"--stack {stack}`)"
+            )
+        settings = {k: values[k] for k in _PROVIDER_SETTINGS if k in values}
+        return real, settings
+    needed = [k for k in _ACCESS_KEYS if args.command != "sync"]
+    if not args.subscription:
+        needed.append(SUBSCRIPTION_KEY)
+    hidden = sorted(set(needed) & stack_file.secret_keys)
+    if hidden:
+        raise UnknownError(
+            f"{', '.join(hidden)} {'is a secret' if len(hidden) == 1 else 'are secrets'} in {shown}, which holds only "
+            f"ciphertext, and {args.command} acts on no stand-in: pass the real config with "
+            f"`pulumi config --json --show-secrets --stack {stack} | federation {args.command} {stack} --config-json -`"
+        )
+    settings = {k: stack_file.config[k] for k in _PROVIDER_SETTINGS if k in stack_file.config}
+    return from_file, settings
+
+
+def _config_json(source: str) -> tuple[dict[str, str], frozenset[str]]:
+    """A stack's config as `pulumi config --json --show-secrets` prints it: per key its
+    value (structured ones also as objectValue) and whether it is a secret; as the engine
+    hands config to a program (text, structured values as JSON) and the secret keys."""
+    shown = "--config-json " + stackfile.show_name(source)
+    data = sys.stdin.read() if source == "-" else stackfile.read_bytes(Path(source))
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise UsageError(f"{shown} is not JSON (what `pulumi config --json --show-secrets` prints)") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{shown} is not a map of config keys (what `pulumi config --json --show-secrets` prints)")
+    values: dict[str, str] = {}
+    secret: set[str] = set()
+    for key, entry in document.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("secret", False), bool):
+            raise UsageError(f"{shown}: {key} is not a config entry ({{value, secret}})")
+        value = entry.get("value")
+        if entry.get("secret") and (value is None or value == "[secret]"):
+            raise UsageError(f"{shown}: {key} is a secret without its value: run `pulumi config --json --show-secrets`")
+        if value is None and "objectValue" in entry:  # `value` is the same, as JSON text
+            value = json.dumps(entry["objectValue"])
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise UsageError(f"{shown}: {key} has a value that is not text")
+        values[key] = value
+        if entry.get("secret"):
+            secret.add(key)
+    return values, frozenset(secret)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -385,9 +462,21 @@ def _parser() -> argparse.ArgumentParser:
 
     def azure_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--subscription", help="Azure subscription id (default: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID)"
+            "--subscription",
+            help=f"Azure subscription id (default: the stack file's {SUBSCRIPTION_KEY}, then ARM_SUBSCRIPTION_ID, "
+            "AZURE_SUBSCRIPTION_ID)",
         )
-        sub.add_argument("--endpoint", metavar="URL", help="Resource Manager endpoint (default: from ARM_ENVIRONMENT)")
+        sub.add_argument(
+            "--endpoint",
+            metavar="URL",
+            help="Resource Manager endpoint (default: from azure-native:environment or ARM_ENVIRONMENT)",
+        )
+        sub.add_argument(
+            "--config-json",
+            metavar="FILE",
+            help="the stack's config with its secrets, as `pulumi config --json --show-secrets` prints it (- for "
+            "stdin); needed when participants or shares are secrets",
+        )
 
     def confirm_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--yes", action="store_true", help="apply without asking")

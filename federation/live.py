@@ -1,8 +1,9 @@
 """The commands that read and act on the live Data Share account of a stack: `access`,
 `reconcile`, `revoke` and `sync`. The account and resource group are named as the program
-names them, from the same stack file `plan` reads."""
+names them, from the same stack config `plan` reads."""
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -10,6 +11,7 @@ from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as AzureSdkError
+from azure.core.exceptions import DeserializationError
 
 from federation import access, azure, operations, sync
 from federation.cli import EXIT_PROBLEMS, EXIT_TIMEOUT, EXIT_UNREADABLE, UnknownError
@@ -19,58 +21,80 @@ Connect = Callable[[], azure.Connection]
 
 
 def run(
-    args: argparse.Namespace, config: Config, credential: TokenCredential | None, options: Mapping[str, Any] | None
+    args: argparse.Namespace,
+    config: Config,
+    settings: Mapping[str, str],
+    credential: TokenCredential | None,
+    options: Mapping[str, Any] | None,
+    limits: azure.Limits | None = None,
 ) -> int:
-    """Run the command `args` names against the stack's account; Azure's refusals as one line."""
+    """Run the command `args` names against the stack's account; Azure's refusals as one
+    line. `settings` are the stack's provider settings (azure-native:subscriptionId...)."""
+    # azure-identity and azure-core log each failure as a warning, which Python would print
+    # on stderr: the command says what failed itself, once.
+    quiet = logging.getLogger("azure")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
 
     def connect() -> azure.Connection:
-        connection = azure.connect(os.environ, args.subscription, args.endpoint, credential, options)
+        connection = azure.connect(
+            os.environ, args.subscription, args.endpoint, credential, options, settings, limits or azure.Limits()
+        )
         connection.sign_in()
         return connection
 
     command = {"access": access_review, "reconcile": reconcile, "revoke": revoke, "sync": snapshot}[args.command]
     try:
         return command(args, config, connect)
-    except azure.AzureError as error:
-        print(f"error: {error}", file=sys.stderr)
-    except AzureSdkError as error:
+    except operations.Interrupted as interrupted:
+        for line in interrupted.report():
+            print(line, flush=True)
+        raise KeyboardInterrupt from None
+    except (azure.AzureError, AzureSdkError, DeserializationError) as error:
         print(f"error: {azure.explain(error, config.account_name)}", file=sys.stderr)
     return EXIT_UNREADABLE
 
 
 def access_review(args: argparse.Namespace, config: Config, connect: Connect) -> int:
-    result = access.review(connect().client(), config)
+    connection = connect()
+    result = access.review(connection.client(), config, limits=connection.limits)
     render = {"text": access.render_text, "markdown": access.render_markdown, "json": access.render_json}
     sys.stdout.write(render[args.format](result))
     return EXIT_PROBLEMS if args.check and result.problems else 0
 
 
 def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int:
-    client = connect().client()
-    review = access.review(client, config)
-    left = operations.left_alone(review)
-    actions = operations.reconcile(review)
-    nothing = "Nothing else to do." if left else "Live access matches config: nothing to do."
-    code = _act(args, client, config, actions, nothing)
-    for line in left:
+    connection = connect()
+    client = connection.client()
+    plan = operations.reconcile(access.review(client, config, limits=connection.limits))
+    nothing = "Nothing else to do." if plan.left else "Live access matches config: nothing to do."
+    code = _act(args, client, config, plan.actions, nothing, connection.limits)
+    for line in plan.left:
         print(line)
     # Access config does not account for is still there: a scheduled job must not pass.
-    return code or (EXIT_PROBLEMS if left else 0)
+    return code or (EXIT_PROBLEMS if plan.left else 0)
 
 
 def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     if args.share not in config.shares:
         known = ", ".join(sorted(config.shares)) or "none"
         raise UnknownError(f"{args.share}: not a share of config (known: {known})")
-    client = connect().client()
-    share = access.review(client, config, shares=[args.share]).shares[args.share]
+    if not all(target.strip() for target in args.targets):
+        raise UnknownError("a TARGET is empty: name a participant key, a consumer email or a subscription id")
+    connection = connect()
+    client = connection.client()
+    share = access.review(client, config, shares=[args.share], limits=connection.limits).shares[args.share]
     if not share.found:
         raise azure.AzureError(f"share {args.share}: not in Data Share account {config.account_name}")
     try:
-        actions = operations.revocations(config, share, args.targets)
+        plan = operations.revocations(config, share, args.targets)
     except operations.UnknownTargetError as error:
         raise UnknownError(str(error)) from None
-    return _act(args, client, config, actions, "No active subscription matches: nothing to revoke.")
+    nothing = "No active subscription is proven to be what you named: nothing to revoke."
+    code = _act(args, client, config, plan.actions, nothing, connection.limits)
+    for line in plan.left:
+        print(line)
+    return code or (EXIT_PROBLEMS if plan.left else 0)
 
 
 def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
@@ -80,12 +104,23 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     connection = connect()
     client = connection.client()
     where = (config.resource_group, config.account_name)
-    started = sync.start(client, *where, args.subscription_name, args.mode)
-    if args.wait:
-        follow = sync.Follow(
-            args.timeout, connection.poll_every, progress=lambda line: print(line, file=sys.stderr, flush=True)
+    follow = sync.Follow(
+        args.timeout,
+        connection.poll_every,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        limits=connection.limits,
+    )
+    started = sync.start(client, *where, args.subscription_name, args.mode, follow)
+    try:
+        if args.wait:
+            started = sync.wait(client, *where, started, follow)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: snapshot {started.id} of subscription {started.subscription} was not canceled; "
+            "it goes on in Azure",
+            file=sys.stderr,
         )
-        started = sync.wait(client, *where, started, follow)
+        raise
     sys.stdout.write(sync.render_json(started) if args.format == "json" else sync.render_text(started))
     if started.timed_out:
         return EXIT_TIMEOUT
@@ -94,7 +129,14 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     return 0
 
 
-def _act(args: argparse.Namespace, client: Any, config: Config, actions: list[operations.Action], nothing: str) -> int:
+def _act(
+    args: argparse.Namespace,
+    client: Any,
+    config: Config,
+    actions: list[operations.Action],
+    nothing: str,
+    limits: azure.Limits,
+) -> int:
     if not actions:
         print(nothing)
         return 0
@@ -104,12 +146,7 @@ def _act(args: argparse.Namespace, client: Any, config: Config, actions: list[op
     if not _confirmed(args.yes, len(actions)):
         print("Nothing changed: pass --yes to apply.")
         return 0
-    outcomes = operations.apply(client, config, actions)
-    for outcome in outcomes:
-        mark = "done" if outcome.done else "FAILED"
-        print(
-            f"  {mark}: {outcome.action.kind} {outcome.action.share} {outcome.action.subscription.id}: {outcome.detail}"
-        )
+    outcomes = operations.apply(client, config, actions, progress=lambda line: print(line, flush=True), limits=limits)
     return 0 if all(o.done for o in outcomes) else 1
 
 

@@ -1,5 +1,5 @@
 """An on-demand snapshot on the receiving side: start it, follow it to its end or a
-deadline, and read what each dataset wrote."""
+deadline (then cancel it), and read what each dataset wrote."""
 
 import json
 import time
@@ -8,11 +8,18 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from azure.core.exceptions import AzureError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare.models import ShareSubscriptionSynchronization, Synchronize
 
-from federation.access import FAILED, SUCCEEDED, format_time
-from federation.azure import every
+from federation.access import FAILED, SUCCEEDED, format_time, printable
+from federation.azure import Limits, every, explain
+
+# What is left for canceling a snapshot once the deadline is reached: the command ends
+# within this of --timeout, canceled or saying it could not cancel.
+GRACE = 5.0
+# A line at least this often while a snapshot runs, so a person or a CI log sees it is alive.
+HEARTBEAT = 30.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Snapshot:
     message: str | None = None
     datasets: tuple[Dataset, ...] = ()
     timed_out: bool = False
+    cancel: str | None = None  # at the deadline: "requested", or why it could not be
 
     @property
     def succeeded(self) -> bool:
@@ -46,75 +54,137 @@ class Snapshot:
 
 @dataclass
 class Follow:
-    """How to follow a snapshot: the deadline, how often to look, and where progress goes."""
+    """How to follow a snapshot: the deadline (seconds from `began`), how often to look,
+    where progress goes, and the clock."""
 
     timeout: float
     interval: float = 15.0
     progress: Callable[[str], None] = print
     clock: Callable[[], float] = field(default=time.monotonic)
+    limits: Limits = field(default_factory=Limits)
+    began: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.began is None:
+            self.began = self.clock()
+
+    @property
+    def elapsed(self) -> float:
+        assert self.began is not None
+        return self.clock() - self.began
+
+    def left(self) -> float:
+        return self.timeout - self.elapsed
+
+    def bounded(self, seconds: float) -> dict[str, Any]:
+        """Per-request settings that end a request within `seconds`: no retry (the next look
+        is the retry), timeouts no longer than what is left."""
+        seconds = max(0.5, seconds)
+        return {
+            "retry_total": 0,
+            "connection_timeout": min(self.limits.connect, seconds),
+            "read_timeout": min(self.limits.read, seconds),
+        }
 
 
-def start(client: DataShareManagementClient, rg: str, account: str, name: str, mode: str | None) -> Snapshot:
-    """Ask for a snapshot now. The first answer carries its id; the poller's final result
-    would not, so it is not polled here."""
+def start(
+    client: DataShareManagementClient, rg: str, account: str, name: str, mode: str | None, follow: Follow
+) -> Snapshot:
+    """Ask for a snapshot now, within the deadline. The first answer carries its id; the
+    poller's final result would not, so it is not polled here."""
     poller = client.share_subscriptions.begin_synchronize(
-        rg, account, name, Synchronize(synchronization_mode=mode), polling=False
+        rg, account, name, Synchronize(synchronization_mode=mode), polling=False, **follow.bounded(follow.left())
     )
     first = poller.result()
-    return Snapshot(name, str(first.synchronization_id), str(first.status or "Queued"))
+    return Snapshot(name, printable(first.synchronization_id), printable(first.status or "Queued"))
 
 
 def wait(client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot, follow: Follow) -> Snapshot:
-    """Poll the subscription's synchronizations until this one ends; at the deadline cancel
-    it. Then read per-dataset results."""
-    subs, name = client.share_subscriptions, snapshot.subscription
-    began, last = follow.clock(), ""
+    """Look at the subscription's synchronizations until this one ends, saying what it
+    does (at least every HEARTBEAT seconds). At the deadline, cancel it, within GRACE.
+    Then read per-dataset results. A look that fails is retried at the next one."""
+    last_status, last_said = "", -HEARTBEAT
     current = snapshot
     while True:
-        current = _read(client, rg, account, current)
-        elapsed = follow.clock() - began
-        if current.status != last:
+        try:
+            current = _read(client, rg, account, current, follow.bounded(min(follow.limits.read, follow.left())))
+            failure = ""
+        except (AzureError, ValueError) as error:  # ValueError: an answer the client could not read
+            failure = explain(error, account)
+        elapsed = follow.elapsed
+        if failure:
+            follow.progress(f"{int(elapsed)}s: could not look ({failure}); trying again")
+            last_said = elapsed
+        elif current.status != last_status or elapsed - last_said >= HEARTBEAT:
             follow.progress(f"{int(elapsed)}s: {current.status}")
-            last = current.status
+            last_status, last_said = current.status, elapsed
         if current.finished:
             break
-        if elapsed >= follow.timeout:
-            follow.progress(f"{int(elapsed)}s: timed out, canceling")
-            subs.begin_cancel_synchronization(
-                rg, account, name, ShareSubscriptionSynchronization(synchronization_id=snapshot.id)
-            ).result()
-            current = replace(_read(client, rg, account, current), timed_out=True)
-            break
-        time.sleep(max(0.0, min(follow.interval, follow.timeout - elapsed)))
-    return replace(current, datasets=_details(client, rg, account, current))
+        if follow.left() <= 0:
+            follow.progress(f"{int(elapsed)}s: still {current.status} at --timeout: canceling")
+            return _cancel(client, rg, account, current, follow)
+        time.sleep(max(0.0, min(follow.interval, follow.left(), HEARTBEAT - (follow.elapsed - last_said))))
+    try:
+        return replace(current, datasets=_details(client, rg, account, current, follow.bounded(follow.left() + GRACE)))
+    except (AzureError, ValueError) as error:
+        follow.progress(f"could not read what each dataset wrote: {explain(error, account)}")
+        return current
 
 
-def _read(client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot) -> Snapshot:
-    listed = every(partial(client.share_subscriptions.list_synchronizations, rg, account, snapshot.subscription))
+def _cancel(client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot, follow: Follow) -> Snapshot:
+    """Ask Azure to cancel the snapshot, not waiting for it to stop."""
+    which = ShareSubscriptionSynchronization(synchronization_id=snapshot.id)
+    try:
+        client.share_subscriptions.begin_cancel_synchronization(
+            rg, account, snapshot.subscription, which, polling=False, **follow.bounded(GRACE - 1)
+        ).result()
+        cancel = "requested"
+    except (AzureError, ValueError) as error:
+        cancel = f"could not cancel it ({explain(error, account)})"
+    return replace(snapshot, timed_out=True, cancel=cancel)
+
+
+def _read(
+    client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot, bounds: dict[str, Any]
+) -> Snapshot:
+    listed = every(
+        partial(client.share_subscriptions.list_synchronizations, rg, account, snapshot.subscription, **bounds)
+    )
     for s in listed:
         if s.synchronization_id == snapshot.id:
             return Snapshot(
                 snapshot.subscription,
                 snapshot.id,
-                str(s.status or snapshot.status),
+                printable(s.status or snapshot.status),
                 format_time(s.start_time),
                 format_time(s.end_time),
-                s.message,
+                None if s.message is None else printable(s.message),
             )
     return snapshot  # not listed yet: still queued
 
 
-def _details(client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot) -> tuple[Dataset, ...]:
+def _details(
+    client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot, bounds: dict[str, Any]
+) -> tuple[Dataset, ...]:
     which = ShareSubscriptionSynchronization(synchronization_id=snapshot.id)
     listed = every(
-        partial(client.share_subscriptions.list_synchronization_details, rg, account, snapshot.subscription, which)
+        partial(
+            client.share_subscriptions.list_synchronization_details, rg, account, snapshot.subscription, which, **bounds
+        )
     )
     return tuple(
         sorted(
-            (Dataset(str(d.name), str(d.status), d.files_written, d.size_written) for d in listed),
+            (
+                Dataset(printable(d.name), printable(d.status), _count(d.files_written), _count(d.size_written))
+                for d in listed
+            ),
             key=lambda d: d.name,
         )
     )
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def to_json(snapshot: Snapshot) -> dict[str, Any]:
@@ -126,6 +196,7 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
         "end": snapshot.end,
         "message": snapshot.message,
         "timedOut": snapshot.timed_out,
+        "cancel": snapshot.cancel,
         "datasets": [
             {"name": d.name, "status": d.status, "filesWritten": d.files_written, "sizeWritten": d.size_written}
             for d in snapshot.datasets
@@ -140,16 +211,16 @@ def render_json(snapshot: Snapshot) -> str:
 def render_text(snapshot: Snapshot) -> str:
     span = f" ({snapshot.start} to {snapshot.end})" if snapshot.start and snapshot.end else ""
     said = f": {snapshot.message}" if snapshot.message else ""
-    late = ", canceled at --timeout" if snapshot.timed_out else ""
+    late = f", still running at --timeout: cancel {snapshot.cancel}" if snapshot.timed_out else ""
     out = [f"Snapshot {snapshot.id} of subscription {snapshot.subscription}: {snapshot.status}{late}{span}{said}"]
     if snapshot.datasets:
         rows = [["dataset", "status", "files written", "bytes written"]] + [
-            [d.name, d.status, _count(d.files_written), _count(d.size_written)] for d in snapshot.datasets
+            [d.name, d.status, _shown(d.files_written), _shown(d.size_written)] for d in snapshot.datasets
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         out.extend("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
     return "\n".join(out) + "\n"
 
 
-def _count(value: int | None) -> str:
+def _shown(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"

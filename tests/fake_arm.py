@@ -9,6 +9,7 @@ import json
 import re
 import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -39,15 +40,20 @@ class Request:
 
 @dataclass
 class Fault:
-    """Answer `status` to the next `times` requests whose method and path match."""
+    """Answer `status` to the next `times` requests whose method and path match; with
+    `body`, that body instead of an error; after `hang` seconds (or never, until the fake
+    stops, with `hang=None`); or `reset` the connection without an answer."""
 
     method: str
     path: str  # a regex searched in the path
-    status: int
+    status: int = 200
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
     code: str = "Fault"
     message: str = "injected"
+    body: Any = None
+    hang: float | None = 0.0
+    reset: bool = False
 
 
 @dataclass
@@ -89,6 +95,8 @@ class FakeArm:
         self.delay = 0.0
         # How a revoke ends: the operation's final status, and the subscription's after it.
         self.revoke_ends = ("Succeeded", "Revoked")
+        self.account_exists = True
+        self.stopping = threading.Event()
         self.lock = threading.Lock()
         fake = self
 
@@ -105,6 +113,7 @@ class FakeArm:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
@@ -162,6 +171,15 @@ class FakeArm:
             s for s in self.share(share).subscriptions if s["properties"]["shareSubscriptionObjectId"] == object_id
         )
 
+    def fault(self, method: str, path: str) -> Fault | None:
+        """The next fault injected for this request, used up by one."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.method == method and re.search(fault.path, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
     def sent(self, method: str, pattern: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
 
@@ -170,13 +188,24 @@ class FakeArm:
     def answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         if query.get("api-version") != API_VERSION:
             return self._bad(f"{method} {path}: api-version {query.get('api-version')!r}, not {API_VERSION}")
-        with self.lock:
-            for fault in self.faults:
-                if fault.times > 0 and fault.method == method and re.search(fault.path, path):
-                    fault.times -= 1
-                    return fault.status, fault.headers, _error(fault.code, fault.message)
+        fault = self.fault(method, path)
+        if fault is not None:
+            return (
+                fault.status,
+                fault.headers,
+                fault.body if fault.body is not None else _error(fault.code, fault.message),
+            )
         if not path.startswith(self.prefix):
             return 404, {}, _error("ResourceNotFound", f"{path} not found")
+        if path.rstrip("/") == self.prefix and method == "GET":
+            if not self.account_exists:
+                return 404, {}, _error("ResourceNotFound", "The Resource 'Microsoft.DataShare/accounts' was not found.")
+            name = self.prefix.rsplit("/", 1)[1]
+            return (
+                200,
+                {},
+                {"id": self.prefix, "name": name, "location": "westeurope", "identity": {"type": "SystemAssigned"}},
+            )
         parts = path[len(self.prefix) :].strip("/").split("/")
         with self.lock:
             return self._route(method, parts, query, body)
@@ -411,6 +440,18 @@ class _Handler(BaseHTTPRequestHandler):
             arm.requests.append(Request(method, url.path, query, body, self.headers.get("Authorization")))
         if arm.delay:
             time.sleep(arm.delay)
+        peek = next((f for f in arm.faults if f.times > 0 and f.method == method and re.search(f.path, url.path)), None)
+        if peek is not None and (peek.reset or peek.hang != 0):
+            arm.fault(method, url.path)
+            if peek.reset:
+                # An abortive close: the client reads a connection reset, not an answer.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
+            arm.stopping.wait(peek.hang)
+            if peek.hang is None:
+                self.close_connection = True
+                return
         status, headers, answer = arm.answer(method, url.path, query, body)
         data = json.dumps(answer).encode()
         self.send_response(status)

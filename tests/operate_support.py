@@ -14,7 +14,7 @@ import trustme
 import yaml
 from azure.core.credentials import AccessToken
 
-from federation import cli
+from federation import azure, cli
 from tests.fake_arm import FakeArm
 from tests.support import base
 
@@ -101,8 +101,6 @@ def options(ca_file: Path) -> dict[str, Any]:
         "polling_interval": 0,
         "retry_total": 2,
         "retry_backoff_factor": 0,
-        "connection_timeout": 5,
-        "read_timeout": 5,
     }
 
 
@@ -112,10 +110,12 @@ class Cli:
     def __init__(self, arm: FakeArm, stack: Path, ca_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.arm, self.stack, self.ca_file, self.capsys = arm, stack, ca_file, capsys
         self.credential: Any = Token()
+        # Failing tests end sooner than with the production deadlines.
+        self.limits = azure.Limits(connect=5, read=5)
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
         where = ["--config", str(self.stack), "--subscription", SUB, "--endpoint", self.arm.url]
-        code = cli.main([*argv, *where], self.credential, options(self.ca_file))
+        code = cli.main([*argv, *where], self.credential, options(self.ca_file), self.limits)
         out, err = self.capsys.readouterr()
         return code, out, err
 

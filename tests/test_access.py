@@ -16,9 +16,13 @@ def soon(days: int) -> str:
 def live(arm: FakeArm) -> dict[str, str]:
     """hospital-b (a service principal) matched by its invitation, hospital-a by email in
     another case, a stranger, and a failed latest snapshot."""
-    sent_b = arm.invite("global_model", "hospital-b", expirationDate="2027-03-31T00:00:00Z")
-    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example")
-    arm.invite("global_model", "lab-c", email="c@lab-c.example", status="Pending", expirationDate=soon(3))
+    sent_b = arm.invite(
+        "global_model", "hospital-b", expirationDate="2027-03-31T00:00:00Z", sentAt="2026-11-02T10:00:00.1234567Z"
+    )
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-03T10:00:00Z")
+    arm.invite(
+        "global_model", "lab-c", email="c@lab-c.example", status="Pending", expirationDate=soon(3), sentAt=soon(-2)
+    )
     ids = {
         "hospital-b": arm.subscribe(
             "global_model", email="", shared_at=sent_b, expirationDate="2027-03-31T00:00:00Z", consumerName="svc-b"
@@ -27,7 +31,7 @@ def live(arm: FakeArm) -> dict[str, str]:
         "hospital-a": arm.subscribe(
             "global_model", email="MLOps@Hospital-A.example", expirationDate="2028-01-01T00:00:00Z"
         ),
-        "stranger": arm.subscribe("global_model", email="someone@else.example"),
+        "stranger": arm.subscribe("global_model", email="someone@else.example", shared_at="2026-11-25T00:00:00Z"),
         "gone": arm.subscribe("global_model", email="old@else.example", status="Revoked"),
     }
     syncs = arm.share("global_model").synchronizations

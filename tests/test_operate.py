@@ -22,13 +22,19 @@ CONFIG_EXPIRY = "2027-06-30T00:00:00Z"  # global_model's expiry; hospital-a has 
 
 
 def drift(arm: FakeArm) -> dict[str, str]:
-    """A stranger's subscription, and hospital-a's with an expiry config does not give."""
+    """A stranger's subscription, and hospital-a's with an expiry config does not give;
+    every invited participant's invitation is there, so the stranger is proven no one's."""
     arm.share("training_plan")
     arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-01T00:00:00Z")
+    arm.invite("global_model", "hospital-b", sentAt="2026-11-02T00:00:00Z")
     return {
-        "stranger": arm.subscribe("global_model", email="someone@else.example"),
+        "stranger": arm.subscribe("global_model", email="someone@else.example", shared_at="2026-11-25T00:00:00Z"),
         "hospital-a": arm.subscribe(
-            "global_model", email="mlops@hospital-a.example", expirationDate="2028-01-01T00:00:00Z"
+            "global_model",
+            email="mlops@hospital-a.example",
+            shared_at="2026-11-01T00:00:00Z",
+            expirationDate="2028-01-01T00:00:00Z",
         ),
     }
 
@@ -48,8 +54,15 @@ def test_reconcile_without_yes_changes_nothing(arm: FakeArm, federation: Cli) ->
     ids = drift(arm)
     code, out, _ = federation("reconcile")
     assert code == 0
-    assert f"revoke share global_model subscription {ids['stranger']} (someone@else.example)" in out
-    assert f"adjust share global_model subscription {ids['hospital-a']} (hospital-a, mlops@hospital-a.example)" in out
+    # Who it is, in every word a person could recognise: consumer, tenant and email.
+    assert (
+        f"revoke share global_model subscription {ids['stranger']} (consumer Consumer, tenant Consumer Org, "
+        "email someone@else.example): matches no participant this share invites in config"
+    ) in out
+    assert (
+        f"adjust share global_model subscription {ids['hospital-a']} (hospital-a, consumer Consumer, "
+        "tenant Consumer Org, email mlops@hospital-a.example): expiry 2028-01-01T00:00:00Z -> 2027-06-30T00:00:00Z"
+    ) in out
     assert "Nothing changed: pass --yes to apply." in out
     assert changes(arm) == []
 
@@ -161,7 +174,10 @@ def test_a_snapshot_past_the_timeout_is_canceled_and_exits_5(arm: FakeArm, feder
     assert code == 5
     sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
     assert arm.sent("POST", "/cancelSynchronization$")[0].body == {"synchronizationId": sync_id}
-    assert "Canceled, canceled at --timeout" in out
+    assert out == (
+        f"Snapshot {sync_id} of subscription {UPDATES}: InProgress, still running at --timeout: cancel requested\n"
+    )
+    assert arm.received[UPDATES].synchronizations[0]["status"] == "Canceled"
 
 
 def test_sync_refuses_a_subscription_config_lacks(arm: FakeArm, federation: Cli) -> None:
@@ -198,7 +214,7 @@ def test_the_default_credential_is_made_for_the_cloud_and_its_failure_is_one_lin
     class Default:
         """Stands in for DefaultAzureCredential, which must never run in a test."""
 
-        def __init__(self, authority: str) -> None:
+        def __init__(self, authority: str, **kwargs: object) -> None:
             made.append(authority)
 
         def get_token(self, *scopes: str, **kwargs: object) -> object:
@@ -290,6 +306,7 @@ def re_sent(arm: FakeArm) -> dict[str, str]:
     stranger who subscribed after that invitation was sent."""
     arm.share("training_plan")
     arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-10-20T00:00:00Z")
     old = arm.subscribe("global_model", email="", shared_at="2026-11-01T00:00:00Z", consumerName="svc-b")
     arm.invite("global_model", "hospital-b", status="Pending", sentAt="2026-11-20T00:00:00Z")
     stranger = arm.subscribe("global_model", email="someone@else.example", shared_at="2026-11-25T00:00:00Z")
@@ -305,16 +322,22 @@ def test_a_service_principals_subscription_after_a_re_sent_invitation_is_left_to
     subscriptions = {s["id"]: s for s in review["shares"]["global_model"]["subscriptions"]}
     assert (subscriptions[ids["hospital-b"]]["participant"], subscriptions[ids["hospital-b"]]["maybe"]) == (
         None,
-        ["hospital-b"],
+        [{"participant": "hospital-b", "why": "made before its invitation was sent anew"}],
     )
     assert subscriptions[ids["stranger"]]["maybe"] == []
-    assert any(f"subscription {ids['hospital-b']} (svc-b)" in p or ids["hospital-b"] in p for p in review["problems"])
-    assert any("it may be hospital-b's" in p for p in review["problems"])
+    assert any(
+        f"subscription {ids['hospital-b']} (svc-b): active, matches no participant by invitation or email, but may be "
+        "hospital-b's (made before its invitation was sent anew): left to a person" in p
+        for p in review["problems"]
+    ), review["problems"]
 
     code, out, _ = federation("reconcile", "--yes")
     # What is left to a person is access config does not account for: a scheduled job fails.
     assert code == cli.EXIT_PROBLEMS, out
-    assert f"left alone: share global_model subscription {ids['hospital-b']} may be hospital-b's" in out
+    assert (
+        f"left alone: share global_model subscription {ids['hospital-b']} (svc-b, Consumer Org) may be hospital-b's "
+        "(made before its invitation was sent anew)"
+    ) in out
     assert "matches config" not in out
     revoked = [r.path for r in arm.sent("POST", "/revoke$")]
     assert revoked == [f"{arm.prefix}/shares/global_model/providerShareSubscriptions/{ids['stranger']}/revoke"]
@@ -324,12 +347,25 @@ def test_a_service_principals_subscription_after_a_re_sent_invitation_is_left_to
     assert arm.subscription("global_model", ids["hospital-b"])["properties"]["shareSubscriptionStatus"] == "Revoked"
 
 
-def test_revoking_a_service_principal_by_key_takes_what_may_be_its_own(arm: FakeArm, federation: Cli) -> None:
+def test_revoking_by_key_takes_only_what_is_proven_that_participants(arm: FakeArm, federation: Cli) -> None:
     ids = re_sent(arm)
     code, out, _ = federation("revoke", "global_model", "hospital-b", "--yes")
-    assert code == 0, out
-    assert f"revoke share global_model subscription {ids['hospital-b']} (unknown consumer): may be hospital-b's" in out
-    assert arm.subscription("global_model", ids["hospital-b"])["properties"]["shareSubscriptionStatus"] == "Revoked"
+    # What may be hospital-b's is named for a person, with the command that would take it.
+    assert code == cli.EXIT_PROBLEMS, out
+    assert out == (
+        "No active subscription is proven to be what you named: nothing to revoke.\n"
+        f"left alone: share global_model subscription {ids['hospital-b']} (svc-b, Consumer Org) may be hospital-b's "
+        "(made before its invitation was sent anew); if it is hospital-b's, "
+        f"`revoke global_model {ids['hospital-b']}`\n"
+    )
+    assert changes(arm) == []
+    # Once its new invitation is accepted, its new subscription is proven its own.
+    sent = arm.share("global_model").invitations[-1]["properties"]["sentAt"]
+    new = arm.subscribe("global_model", email="", shared_at=sent, consumerName="svc-b")
+    code, out, _ = federation("revoke", "global_model", "hospital-b", "--yes")
+    assert code == cli.EXIT_PROBLEMS, out
+    assert f"done: revoke global_model {new}: status Revoked" in out
+    assert arm.subscription("global_model", ids["hospital-b"])["properties"]["shareSubscriptionStatus"] == "Active"
     assert arm.subscription("global_model", ids["stranger"])["properties"]["shareSubscriptionStatus"] == "Active"
 
 

@@ -115,15 +115,16 @@ def test_file_names_too_long_for_the_os_are_one_line(capsys: pytest.CaptureFixtu
         assert len(err) < 400
 
 
-def test_a_from_stack_name_too_long_for_the_os_is_a_missing_sender(
+def test_a_from_stack_name_too_long_for_the_os_is_a_config_problem(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    # Pulumi refuses a stack name over 100 characters; no file of that name is looked for.
     config = base()
     config["federation:subscriptions"] = {"in_": received_from("x" * 5000, "global_model", "lab", {"ab": "eval"})}
     stack = write(tmp_path / "Pulumi.x.yaml", yaml.safe_dump({"config": config}))
     code, _, err = main(capsys, "plan", "--config", str(stack))
-    assert code == cli.EXIT_NO_SENDER_OUTPUTS
-    assert "federation:subscriptions.in_.from.stack" in err
+    assert code == cli.EXIT_INVALID_CONFIG
+    assert "  federation:subscriptions.in_.from.stack: must be a stack name" in err
 
 
 def test_numbers_and_booleans_where_text_is_meant(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

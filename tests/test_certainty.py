@@ -1,0 +1,503 @@
+"""The Azure commands act only on certainty: real config, not stand-ins for secrets;
+subscriptions proven to be whose they say; every request, retry and wait under a deadline;
+Ctrl-C, missing credentials and malformed answers as one line, never a traceback. Each
+through `federation.cli.main`, over HTTPS against the fake Resource Manager."""
+
+import contextlib
+import io
+import json
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+from azure.core.pipeline.transport import HttpRequest
+
+from federation import azure, cli, sync
+from tests.fake_arm import FakeArm, Fault, Received
+from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, options, outside, stack
+
+__all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
+
+QUICK = azure.Limits(connect=1, read=0.5, retries=1, read_retries=1, retry_after=0.2, operation=2, settle=0.5)
+
+
+def accounted(arm: FakeArm) -> dict[str, str]:
+    """Both invited participants' invitations, hospital-a's subscription, and a stranger's
+    made long after either invitation: the stranger is proven no participant's."""
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-01T00:00:00Z")
+    arm.invite("global_model", "hospital-b", sentAt="2026-11-02T00:00:00Z")
+    return {
+        "hospital-a": arm.subscribe("global_model", email="mlops@hospital-a.example", shared_at="2026-11-01T00:00:00Z"),
+        "stranger": arm.subscribe("global_model", email="someone@else.example", shared_at="2026-11-25T00:00:00Z"),
+    }
+
+
+def revokes(arm: FakeArm) -> list[str]:
+    return [r.path.rsplit("/", 2)[1] for r in arm.sent("POST", "/revoke$")]
+
+
+def status(arm: FakeArm, object_id: str) -> str:
+    return str(arm.subscription("global_model", object_id)["properties"]["shareSubscriptionStatus"])
+
+
+# Secrets: the real values, never stand-ins.
+
+
+def secret_stack(federation: Cli) -> dict[str, Any]:
+    """The stack file with its participants set with --secret: only ciphertext is here."""
+    document = yaml.safe_load(federation.stack.read_text())
+    plain = document["config"]["federation:participants"]
+    document["config"]["federation:participants"] = {
+        key: {field: {"secure": f"v1:{key}-{field}"} for field in value} for key, value in plain.items()
+    }
+    federation.stack.write_text(yaml.safe_dump(document))
+    return plain  # type: ignore[no-any-return]
+
+
+def config_json(federation: Cli, participants: dict[str, Any], **changes: Any) -> str:
+    """What `pulumi config --json --show-secrets` prints for the stack."""
+    document = yaml.safe_load(federation.stack.read_text())["config"] | {"federation:participants": participants}
+    printed = {}
+    for key, value in (document | changes).items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        entry: dict[str, Any] = {"value": text, "secret": key == "federation:participants"}
+        if not isinstance(value, str):
+            entry["objectValue"] = value
+        printed[key] = entry
+    return json.dumps(printed)
+
+
+@pytest.mark.parametrize("command", [["access"], ["reconcile", "--yes"], ["revoke", "global_model", "hospital-a"]])
+def test_secret_participants_are_refused_without_their_real_values(
+    arm: FakeArm, federation: Cli, command: list[str]
+) -> None:
+    accounted(arm)
+    secret_stack(federation)
+    code, out, err = federation(*command)
+    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert err.startswith("error: federation:participants is a secret in ")
+    assert "pulumi config --json --show-secrets --stack test | federation" in err
+    assert "--config-json -" in err
+    assert arm.requests == []
+
+
+def test_the_real_values_come_from_pulumi_config_json_on_stdin(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = accounted(arm)
+    participants = secret_stack(federation)
+    monkeypatch.setattr("sys.stdin", io.StringIO(config_json(federation, participants)))
+    code, _, err = federation("reconcile", "--config-json", "-", "--yes")
+    assert code == 0, err
+    # Matched by the real email: hospital-a's stays, the stranger's goes.
+    assert revokes(arm) == [ids["stranger"]]
+    assert status(arm, ids["hospital-a"]) == "Active"
+
+
+def test_config_json_without_the_secrets_or_of_another_stack_is_refused(
+    arm: FakeArm, federation: Cli, tmp_path: Path
+) -> None:
+    participants = secret_stack(federation)
+    hidden = json.loads(config_json(federation, participants))
+    hidden["federation:participants"] = {"secret": True}  # `pulumi config --json` without --show-secrets
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(hidden))
+    code, _, err = federation("access", "--config-json", str(path))
+    assert code == cli.EXIT_UNREADABLE
+    assert "federation:participants is a secret without its value: run `pulumi config --json --show-secrets`" in err
+    path.write_text(config_json(federation, participants, **{"federation:environment": "prod"}))
+    code, _, err = federation("access", "--config-json", str(path))
+    assert code == cli.EXIT_INVALID_CONFIG
+    assert "--config-json names account dsa-fl-prod in rg-fl-prod" in err
+    assert "is it another stack's config?" in err
+    assert arm.requests == []
+
+
+def test_the_stack_files_subscription_is_used_when_none_is_given(
+    arm: FakeArm, stack: Path, ca_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounted(arm)
+    document = yaml.safe_load(stack.read_text())
+    document["config"]["azure-native:subscriptionId"] = SUB
+    stack.write_text(yaml.safe_dump(document))
+    for name in ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"):
+        monkeypatch.setenv(name, "99999999-9999-4999-8999-999999999999")
+    code = cli.main(["access", "--config", str(stack), "--endpoint", arm.url], Token(), options(ca_file))
+    assert code == 0, capsys.readouterr().err
+    assert all(r.path.startswith(f"/subscriptions/{SUB}/") for r in arm.requests)
+    # A secure one is ciphertext: refused unless given.
+    document["config"]["azure-native:subscriptionId"] = {"secure": "v1:abc"}
+    stack.write_text(yaml.safe_dump(document))
+    code = cli.main(["access", "--config", str(stack), "--endpoint", arm.url], Token(), options(ca_file))
+    assert code == cli.EXIT_INVALID_CONFIG
+    assert "azure-native:subscriptionId is a secret in" in capsys.readouterr().err
+
+
+# Revocation only of what is proven.
+
+
+@pytest.mark.parametrize("target", ["", "  "])
+def test_an_empty_target_revokes_nothing(arm: FakeArm, federation: Cli, target: str) -> None:
+    accounted(arm)
+    arm.subscribe("global_model", email="", shared_at="2026-11-26T00:00:00Z")  # no email to compare with ""
+    code, _, err = federation("revoke", "global_model", target, "--yes")
+    assert code == cli.EXIT_INVALID_CONFIG
+    assert err == "error: a TARGET is empty: name a participant key, a consumer email or a subscription id\n"
+    assert arm.requests == []
+
+
+def doubtful(arm: FakeArm, case: str) -> str:
+    """An unmatched subscription that may still be an invited participant's."""
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-01T00:00:00Z")
+    if case == "invitation missing":
+        return arm.subscribe("global_model", email="", shared_at="2026-11-25T00:00:00Z")
+    if case == "invitation named in another case":
+        arm.invite("global_model", "Hospital-B", sentAt="2026-11-02T00:00:00Z")
+        return arm.subscribe("global_model", email="", shared_at="2026-11-25T00:00:00Z")
+    arm.invite("global_model", "hospital-b", sentAt="2026-11-02T00:00:00.9000000Z")
+    return arm.subscribe("global_model", email="", shared_at="2026-11-02T00:00:00.2000000Z")
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [
+        ("invitation missing", "its invitation is missing"),
+        ("invitation named in another case", "its invitation is named Hospital-B"),
+        ("shared within a second", "shared within a second of its invitation's sending"),
+    ],
+)
+def test_reconcile_leaves_to_a_person_what_may_be_a_participants(
+    arm: FakeArm, federation: Cli, case: str, why: str
+) -> None:
+    maybe = doubtful(arm, case)
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == cli.EXIT_PROBLEMS, out
+    assert (
+        f"left alone: share global_model subscription {maybe} (Consumer, Consumer Org) may be hospital-b's ({why})"
+        in out
+    )
+    assert revokes(arm) == []
+    code, out, _ = federation("access", "--check", "--format", "json")
+    assert code == cli.EXIT_PROBLEMS
+    [entry] = [s for s in json.loads(out)["shares"]["global_model"]["subscriptions"] if s["id"] == maybe]
+    assert entry["maybe"] == [{"participant": "hospital-b", "why": why}]
+
+
+def test_reconcile_fails_when_the_account_is_missing(arm: FakeArm, federation: Cli) -> None:
+    arm.account_exists = False
+    code, out, err = federation("reconcile", "--yes")
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err == (
+        "error: Data Share account dsa-fl-test not found in resource group rg-fl-test: not deployed yet, or another "
+        "subscription (--subscription)\n"
+    )
+
+
+def test_reconcile_does_not_pass_when_a_share_is_missing(arm: FakeArm, federation: Cli) -> None:
+    arm.received[UPDATES] = Received()
+    arm.share("global_model")  # training_plan is not there
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == cli.EXIT_PROBLEMS, out
+    assert "left alone: share training_plan is not in the account: nothing of it could be checked" in out
+    assert "matches config" not in out
+
+
+def test_reconcile_acts_on_nothing_when_a_list_fails(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("POST", "/shares/training_plan/listSynchronizations$", 500, times=10))
+    code, out, err = federation("reconcile", "--yes")
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err == "error: Azure answered 500 Fault: injected\n"
+    assert revokes(arm) == []
+
+
+def test_a_received_subscription_that_is_not_active_is_a_problem(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.received[UPDATES] = Received(status="SourceDeleted")
+    code, out, _ = federation("access", "--check")
+    assert code == cli.EXIT_PROBLEMS
+    assert f"subscription {UPDATES}: SourceDeleted: no snapshot reaches this stack" in out
+
+
+# Deadlines.
+
+
+def test_every_request_is_bounded_by_default() -> None:
+    limits = azure.Limits()
+    settings = limits.client_options()
+    assert (settings["connection_timeout"], settings["read_timeout"]) == (10, 30)
+    policy = settings["retry_policy"]
+    assert (policy.total_retries, policy.read_retries, policy.timeout, policy.cap) == (3, 1, 90, 120)
+    # A server that never answers is given up on in about a minute, well within two.
+    assert limits.worst_request() < 65
+
+
+def test_a_server_that_never_answers_ends_access_in_one_line(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("GET", "/accounts/dsa-fl-test$", hang=None, times=10))
+    federation.limits = QUICK
+    started = time.monotonic()
+    code, out, err = federation("access")
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err.startswith("error: cannot reach Azure Resource Manager: ")
+    assert err.count("\n") == 1
+    assert time.monotonic() - started < QUICK.worst_request() + 2
+    assert len(arm.sent("GET", "/accounts/dsa-fl-test$")) == 2  # one retry after no answer
+
+
+def test_retry_after_is_capped(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("GET", "/global_model/invitations$", 429, headers={"Retry-After": "3600"}))
+    federation.limits = QUICK
+    started = time.monotonic()
+    code, _, err = federation("access")
+    assert code == 0, err
+    assert time.monotonic() - started < 5
+    tries = arm.sent("GET", "/shares/global_model/invitations$")
+    assert len(tries) == 2
+    assert tries[1].at - tries[0].at >= QUICK.retry_after - 0.05
+
+
+def test_a_repeated_next_page_link_ends_the_list(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    link = f"{arm.url}{arm.prefix}/shares/global_model/invitations?api-version=2021-08-01&$skipToken=again"
+    arm.faults.append(Fault("GET", "/global_model/invitations$", body={"value": [], "nextLink": link}, times=3))
+    code, out, err = federation("access")
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err.startswith("error: Azure sent the same next-page link twice: ")
+    assert len(arm.sent("GET", "/shares/global_model/invitations$")) == 2
+
+
+def test_sync_ends_within_five_seconds_of_its_timeout_and_cancels(arm: FakeArm, federation: Cli) -> None:
+    arm.received[UPDATES] = Received(outcome=None)
+    code, _, _ = federation("sync", UPDATES)  # started, so there is one to follow
+    sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
+    # From now on every look at it hangs: only the deadline ends the command.
+    arm.faults.append(Fault("POST", "/listSynchronizations$", hang=None, times=100))
+    started = time.monotonic()
+    code, out, err = federation("sync", UPDATES, "--wait", "--timeout", "2s")
+    took = time.monotonic() - started
+    assert code == cli.EXIT_TIMEOUT, err
+    assert took < 2 + sync.GRACE, took
+    new_id = arm.received[UPDATES].synchronizations[1]["synchronizationId"]
+    assert new_id != sync_id
+    assert out.startswith(f"Snapshot {new_id} of subscription {UPDATES}: ")
+    assert "still running at --timeout: cancel requested" in out
+    assert arm.sent("POST", "/cancelSynchronization$")[-1].body == {"synchronizationId": new_id}
+    assert "could not look" in err
+
+
+def test_a_revocation_that_never_ends_is_given_up_on(arm: FakeArm, federation: Cli) -> None:
+    ids = accounted(arm)
+    arm.faults.append(Fault("GET", "/operationResults/", body={"status": "InProgress"}, times=10_000))
+    federation.limits = QUICK
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == 1
+    assert f"FAILED: revoke global_model {ids['stranger']}: still revoking after 0 s: check with `access`" in out
+
+
+# Ctrl-C.
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[Any]:
+    """Presses Ctrl-C (SIGINT to this process's main thread) after `delay` seconds."""
+    timers: list[threading.Timer] = []
+
+    def press(delay: float) -> None:
+        timer = threading.Timer(delay, lambda: signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT))
+        timers.append(timer)
+        timer.start()
+
+    yield press
+    for timer in timers:
+        timer.cancel()
+
+
+def test_ctrl_c_stops_access_at_once(arm: FakeArm, federation: Cli, ctrl_c: Any) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("POST", "/listSynchronizations$", hang=None, times=100))
+    ctrl_c(0.5)
+    started = time.monotonic()
+    code, out, err = federation("access")
+    assert (code, out, err) == (cli.EXIT_INTERRUPTED, "", "interrupted\n")
+    assert time.monotonic() - started < 2.5
+
+
+def test_ctrl_c_during_revocations_says_what_was_done_and_what_not(arm: FakeArm, federation: Cli, ctrl_c: Any) -> None:
+    ids = accounted(arm)
+    slow = arm.subscribe("global_model", email="late@else.example", shared_at="2026-11-26T00:00:00Z")
+    arm.faults.append(Fault("POST", f"/providerShareSubscriptions/{slow}/revoke$", hang=None))
+    ctrl_c(1.5)
+    started = time.monotonic()
+    code, out, err = federation("reconcile", "--yes")
+    assert code == cli.EXIT_INTERRUPTED
+    assert time.monotonic() - started < 3.5
+    assert err == "interrupted\n"
+    report = out[out.index("interrupted:") :]
+    assert f"  done: revoke global_model {ids['stranger']}" in report
+    assert f"  not done (or under way, check with `access`): revoke global_model {slow}" in report
+    assert "Traceback" not in out + err
+
+
+# Sign-in.
+
+
+def test_no_credentials_prints_one_line_and_no_library_logs(
+    arm: FakeArm, federation: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Failing:
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            # As azure-identity does: a warning through logging, then the error.
+            logging.getLogger("azure.identity._credentials.chained").warning("DefaultAzureCredential failed ...")
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    federation.credential = Failing()
+    code, out, err = federation("access")
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err == f"error: {azure.SIGN_IN}\n"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_sign_in_service_out_of_reach_is_said_so(arm: FakeArm, federation: Cli) -> None:
+    class Unreachable:
+        """As ClientSecretCredential fails when login.microsoftonline.com cannot be reached."""
+
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            try:
+                raise ServiceRequestError("Failed to establish a new connection: [Errno 111] Connection refused")
+            except ServiceRequestError as error:
+                raise ClientAuthenticationError("Authentication failed") from error
+
+    federation.credential = Unreachable()
+    code, _, err = federation("access")
+    assert code == cli.EXIT_UNREADABLE
+    assert err == (
+        "error: cannot reach the sign-in service (the sign-in service): Failed to establish a new connection: "
+        "[Errno 111] Connection refused\n"
+    )
+    assert arm.requests == []
+
+
+def test_the_default_credentials_sign_in_requests_are_watched(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = closed_port()
+
+    class Default:
+        """Stands in for DefaultAzureCredential (which must never run in a test): it asks
+        the sign-in service through the transport it is given, as azure-identity's do."""
+
+        def __init__(self, authority: str, transport: Any) -> None:
+            self.transport = transport
+
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            with contextlib.suppress(ServiceRequestError):
+                self.transport.send(HttpRequest("POST", f"https://127.0.0.1:{port}/tenant/oauth2/v2.0/token"))
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    monkeypatch.setattr(azure, "DefaultAzureCredential", Default)
+    monkeypatch.setattr(azure, "CLOUDS", {"public": azure.Cloud(arm.url, f"{arm.url}/.default", "127.0.0.1")})
+    for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    federation.credential = None
+    code, _, err = federation("access")
+    assert code == cli.EXIT_UNREADABLE
+    assert err.startswith("error: cannot reach the sign-in service (127.0.0.1): ")
+    assert err.count("\n") == 1
+
+
+# What Azure answers.
+
+
+def test_a_read_only_post_list_is_retried_after_a_connection_reset(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("POST", "/shares/global_model/listSynchronizations$", reset=True))
+    code, _, err = federation("access")
+    assert code == 0, err
+    assert len(arm.sent("POST", "/shares/global_model/listSynchronizations$")) == 2
+
+
+def test_an_answer_the_client_cannot_read_is_one_line(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.subscribe("global_model", email="x@y.example", sharedAt="yesterday")
+    code, out, err = federation("access")
+    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert err.startswith(
+        "error: share global_model: Azure's provider share subscriptions could not be read: Unable to deserialize"
+    )
+    assert err.count("\n") == 1
+
+
+def test_wrongly_typed_fields_are_read_as_text(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.subscribe("global_model", email=5, shared_at="2026-11-27T00:00:00Z", consumerName={"a": 1})  # type: ignore[arg-type]
+    code, out, err = federation("access", "--format", "json")
+    assert code == 0, err
+    assert any(s["consumer"] == "5" for s in json.loads(out)["shares"]["global_model"]["subscriptions"])
+
+
+EVIL = "Evil\x1b[2J\r\nshare global_model: No problems.\x07<img src=x>|"
+
+
+def test_text_a_consumer_chose_cannot_move_the_terminal_or_forge_a_line(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    evil = arm.subscribe(
+        "global_model",
+        email="x@y.example",
+        shared_at="2026-11-27T00:00:00Z",
+        consumerName=EVIL,
+        consumerTenantName=EVIL,
+    )
+    for form in ("text", "markdown", "json"):
+        _, out, _ = federation("access", "--format", form)
+        assert not any(c in out for c in "\x1b\r\x07"), form
+        assert "share global_model: No problems." not in out.splitlines()
+    _, out, _ = federation("access", "--format", "markdown")
+    assert "<img" not in out
+    assert "&lt;img src=x&gt;\\|" in out
+    _, out, _ = federation("reconcile")
+    assert f"revoke share global_model subscription {evil} (consumer Evil\\x1b[2J\\r\\nshare" in out
+    assert "\x1b" not in out
+
+
+def test_reconcile_says_each_change_as_it_starts_and_ends(arm: FakeArm, federation: Cli) -> None:
+    ids = accounted(arm)
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == 0
+    lines = out.splitlines()
+    for kind, subscription, ended in (
+        ("revoke", ids["stranger"], "status Revoked"),
+        ("adjust", ids["hospital-a"], "expires 2027-06-30T00:00:00Z"),
+    ):
+        started = lines.index(f"  started: {kind} global_model {subscription}")
+        assert started < lines.index(f"  done: {kind} global_model {subscription}: {ended}")
+
+
+def test_sync_says_it_is_alive_while_a_snapshot_runs(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "HEARTBEAT", 0.2)
+    arm.received[UPDATES] = Received(polls=10**9)  # runs until canceled
+    code, _, err = federation("sync", UPDATES, "--wait", "--timeout", "2s")
+    assert code == cli.EXIT_TIMEOUT
+    alive = [line for line in err.splitlines() if line.endswith(": InProgress")]
+    assert len(alive) >= 4, err

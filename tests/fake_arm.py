@@ -10,6 +10,7 @@ import re
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -103,7 +104,8 @@ class FakeArm:
         class Handler(_Handler):
             arm = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server.errors = self.violations
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -410,6 +412,17 @@ def _only_sync_id(body: Any) -> bool:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
+
+
+class _Server(ThreadingHTTPServer):
+    errors: list[str]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (Ctrl-C, a timeout) mid-answer is no error of the fake's;
+        # anything else is, and fails the test.
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | ssl.SSLError | TimeoutError):
+            self.errors.append(repr(error))
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -501,3 +501,19 @@ def test_sync_says_it_is_alive_while_a_snapshot_runs(
     assert code == cli.EXIT_TIMEOUT
     alive = [line for line in err.splitlines() if line.endswith(": InProgress")]
     assert len(alive) >= 4, err
+
+
+def test_ctrl_c_during_sync_names_the_snapshot_it_leaves_running(arm: FakeArm, federation: Cli, ctrl_c: Any) -> None:
+    arm.received[UPDATES] = Received(polls=10**9)
+    ctrl_c(0.5)
+    started = time.monotonic()
+    code, out, err = federation("sync", UPDATES, "--wait")
+    assert code == cli.EXIT_INTERRUPTED
+    assert time.monotonic() - started < 2.5
+    sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
+    assert out == ""
+    assert err.endswith(
+        f"interrupted: snapshot {sync_id} of subscription {UPDATES} was not canceled; it goes on in Azure\n"
+        "interrupted\n"
+    )
+    assert arm.sent("POST", "/cancelSynchronization$") == []

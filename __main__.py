@@ -1,6 +1,8 @@
 """Pulumi program: validate the stack config, warn of expiries, build its resource graph, register it."""
 
-from federation import config, deploy, expiry, stack
+from federation import config
+from federation.config import expiry
+from federation.program import deploy, stack
 
 settings = config.load()
 expiry.warn(settings)

@@ -16,7 +16,9 @@ import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from federation import access, azure, config, offline
+from federation import config
+from federation.config import stackfile
+from federation.operate import access, azure
 from tests.fake_arm import FakeArm
 from tests.operate_support import ACCOUNT, RG, SUB, Token, options
 
@@ -34,7 +36,7 @@ def stack(shares: int) -> config.Config:
             f"share_{i:03}": {"datasets": {"data": {"storage": "models", "container": "eval"}}} for i in range(shares)
         },
     }
-    return config.parse(offline.config_values(raw), "test")
+    return config.parse(stackfile.config_values(raw), "test")
 
 
 def main() -> None:

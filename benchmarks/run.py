@@ -144,9 +144,10 @@ def evaluation(stack_file: Path, runs: int) -> dict[Path, Measure]:  # runs: --e
 def worker(stack_file: Path, programs: list[Path], runs: int) -> None:
     """Print each program's evaluation times: a warm-up run each (imports, caches), then
     `runs` rounds, the order of the programs alternating from one round to the next."""
-    from federation import offline
+    from federation.config import stackfile
+    from federation.review import offline
 
-    stack = offline.read_stack_file(stack_file)
+    stack = stackfile.read_stack_file(stack_file)
     found: dict[str, dict[str, Any]] = {str(p): {"wall": [], "cpu": [], "resources": 0} for p in programs}
     for program in programs:
         found[str(program)]["resources"] = len(offline.run(stack.config, stack.stack, program=program).resources)
@@ -167,9 +168,10 @@ def worker(stack_file: Path, programs: list[Path], runs: int) -> None:
 
 def check_same(stack_file: Path) -> int:
     """The flat program registers what __main__.py does; returns how many resources."""
-    from federation import offline
+    from federation.config import stackfile
+    from federation.review import offline
 
-    stack = offline.read_stack_file(stack_file)
+    stack = stackfile.read_stack_file(stack_file)
     real = offline.run(stack.config, stack.stack)
     flat = offline.run(stack.config, stack.stack, program=FLAT)
     if real.error is not None or flat.error is not None:

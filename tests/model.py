@@ -8,20 +8,33 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from federation import config as config_module
-from federation import naming, offline, stack
-from federation.graph import CLIENT_CONFIG, SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Ref, Secret, references
+from federation.config import naming, stackfile
+from federation.program import stack
+from federation.program.graph import (
+    CLIENT_CONFIG,
+    SUBSCRIPTION,
+    TENANT,
+    Concat,
+    Graph,
+    Guid,
+    Node,
+    Ref,
+    Secret,
+    references,
+)
+from federation.review import offline
 
 # Inputs whose value is a user map: their keys are data, not property names.
 MAP_INPUTS = {"tags", "triggers"}
 
 
 def build(config: Mapping[str, Any], stack_name: str = "test", secret_keys: frozenset[str] = frozenset()) -> Graph:
-    return stack.build(config_module.parse(offline.config_values(config), stack_name, secret_keys))
+    return stack.build(config_module.parse(stackfile.config_values(config), stack_name, secret_keys))
 
 
 def urn(node: Node | str, stack_name: str = "test") -> str:
     key = node.key if isinstance(node, Node) else node
-    return f"urn:pulumi:{stack_name}::{offline.project_name()}::{key}"
+    return f"urn:pulumi:{stack_name}::{stackfile.project_name()}::{key}"
 
 
 def canonical(graph: Graph) -> dict[str, Any]:

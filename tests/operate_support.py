@@ -14,7 +14,8 @@ import trustme
 import yaml
 from azure.core.credentials import AccessToken
 
-from federation import azure, cli
+from federation import cli
+from federation.operate import azure
 from tests.fake_arm import FakeArm
 from tests.support import base
 

@@ -4,7 +4,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from federation import offline
+from federation.config import stackfile
+from federation.review import offline
 
 PROJECT = Path(__file__).resolve().parent.parent
 SUB = "6f1c2a4e-8d3b-4c9a-9e71-0a5b3c2d1e4f"
@@ -84,7 +85,7 @@ def received_from(stack: str, share: str, participant: str, datasets: dict[str, 
 
 
 def run(config: dict[str, Any], stack: str = "test") -> offline.Run:
-    return offline.run(offline.config_values(config), stack)
+    return offline.run(stackfile.config_values(config), stack)
 
 
 def run_ok(config: dict[str, Any], stack: str = "test") -> offline.Run:

@@ -21,7 +21,8 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 from azure.core.pipeline.transport import HttpRequest
 
-from federation import azure, cli, sync
+from federation import cli, exits
+from federation.operate import azure, sync
 from tests.fake_arm import FakeArm, Fault, Received
 from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, options, outside, stack
 
@@ -85,7 +86,7 @@ def test_secret_participants_are_refused_without_their_real_values(
     accounted(arm)
     secret_stack(federation)
     code, out, err = federation(*command)
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert err.startswith("error: federation:participants is a secret in ")
     assert "pulumi config --json --show-secrets --stack test | federation" in err
     assert "--config-json -" in err
@@ -114,11 +115,11 @@ def test_config_json_without_the_secrets_or_of_another_stack_is_refused(
     path = tmp_path / "config.json"
     path.write_text(json.dumps(hidden))
     code, _, err = federation("access", "--config-json", str(path))
-    assert code == cli.EXIT_UNREADABLE
+    assert code == exits.UNREADABLE
     assert "federation:participants is a secret without its value: run `pulumi config --json --show-secrets`" in err
     path.write_text(config_json(federation, participants, **{"federation:environment": "prod"}))
     code, _, err = federation("access", "--config-json", str(path))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "--config-json names account dsa-fl-prod in rg-fl-prod" in err
     assert "is it another stack's config?" in err
     assert arm.requests == []
@@ -140,7 +141,7 @@ def test_the_stack_files_subscription_is_used_when_none_is_given(
     document["config"]["azure-native:subscriptionId"] = {"secure": "v1:abc"}
     stack.write_text(yaml.safe_dump(document))
     code = cli.main(["access", "--config", str(stack), "--endpoint", arm.url], Token(), options(ca_file))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "azure-native:subscriptionId is a secret in" in capsys.readouterr().err
 
 
@@ -152,7 +153,7 @@ def test_an_empty_target_revokes_nothing(arm: FakeArm, federation: Cli, target: 
     accounted(arm)
     arm.subscribe("global_model", email="", shared_at="2026-11-26T00:00:00Z")  # no email to compare with ""
     code, _, err = federation("revoke", "global_model", target, "--yes")
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert err == "error: a TARGET is empty: name a participant key, a consumer email or a subscription id\n"
     assert arm.requests == []
 
@@ -184,14 +185,14 @@ def test_reconcile_leaves_to_a_person_what_may_be_a_participants(
 ) -> None:
     maybe = doubtful(arm, case)
     code, out, _ = federation("reconcile", "--yes")
-    assert code == cli.EXIT_PROBLEMS, out
+    assert code == exits.PROBLEMS, out
     assert (
         f"left alone: share global_model subscription {maybe} (Consumer, Consumer Org) may be hospital-b's ({why})"
         in out
     )
     assert revokes(arm) == []
     code, out, _ = federation("access", "--check", "--format", "json")
-    assert code == cli.EXIT_PROBLEMS
+    assert code == exits.PROBLEMS
     [entry] = [s for s in json.loads(out)["shares"]["global_model"]["subscriptions"] if s["id"] == maybe]
     assert entry["maybe"] == [{"participant": "hospital-b", "why": why}]
 
@@ -199,7 +200,7 @@ def test_reconcile_leaves_to_a_person_what_may_be_a_participants(
 def test_reconcile_fails_when_the_account_is_missing(arm: FakeArm, federation: Cli) -> None:
     arm.account_exists = False
     code, out, err = federation("reconcile", "--yes")
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err == (
         "error: Data Share account dsa-fl-test not found in resource group rg-fl-test: not deployed yet, or another "
         "subscription (--subscription)\n"
@@ -210,7 +211,7 @@ def test_reconcile_does_not_pass_when_a_share_is_missing(arm: FakeArm, federatio
     arm.received[UPDATES] = Received()
     arm.share("global_model")  # training_plan is not there
     code, out, _ = federation("reconcile", "--yes")
-    assert code == cli.EXIT_PROBLEMS, out
+    assert code == exits.PROBLEMS, out
     assert "left alone: share training_plan is not in the account: nothing of it could be checked" in out
     assert "matches config" not in out
 
@@ -219,7 +220,7 @@ def test_reconcile_acts_on_nothing_when_a_list_fails(arm: FakeArm, federation: C
     accounted(arm)
     arm.faults.append(Fault("POST", "/shares/training_plan/listSynchronizations$", 500, times=10))
     code, out, err = federation("reconcile", "--yes")
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err == "error: Azure answered 500 Fault: injected\n"
     assert revokes(arm) == []
 
@@ -228,7 +229,7 @@ def test_a_received_subscription_that_is_not_active_is_a_problem(arm: FakeArm, f
     accounted(arm)
     arm.received[UPDATES] = Received(status="SourceDeleted")
     code, out, _ = federation("access", "--check")
-    assert code == cli.EXIT_PROBLEMS
+    assert code == exits.PROBLEMS
     assert f"subscription {UPDATES}: SourceDeleted: no snapshot reaches this stack" in out
 
 
@@ -251,7 +252,7 @@ def test_a_server_that_never_answers_ends_access_in_one_line(arm: FakeArm, feder
     federation.limits = QUICK
     started = time.monotonic()
     code, out, err = federation("access")
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err.startswith("error: cannot reach Azure Resource Manager: ")
     assert err.count("\n") == 1
     assert time.monotonic() - started < QUICK.worst_request() + 2
@@ -276,7 +277,7 @@ def test_a_repeated_next_page_link_ends_the_list(arm: FakeArm, federation: Cli) 
     link = f"{arm.url}{arm.prefix}/shares/global_model/invitations?api-version=2021-08-01&$skipToken=again"
     arm.faults.append(Fault("GET", "/global_model/invitations$", body={"value": [], "nextLink": link}, times=3))
     code, out, err = federation("access")
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err.startswith("error: Azure sent the same next-page link twice: ")
     assert len(arm.sent("GET", "/shares/global_model/invitations$")) == 2
 
@@ -290,7 +291,7 @@ def test_sync_ends_within_five_seconds_of_its_timeout_and_cancels(arm: FakeArm, 
     started = time.monotonic()
     code, out, err = federation("sync", UPDATES, "--wait", "--timeout", "2s")
     took = time.monotonic() - started
-    assert code == cli.EXIT_TIMEOUT, err
+    assert code == exits.TIMEOUT, err
     assert took < 2 + sync.GRACE, took
     new_id = arm.received[UPDATES].synchronizations[1]["synchronizationId"]
     assert new_id != sync_id
@@ -333,7 +334,7 @@ def test_ctrl_c_stops_access_at_once(arm: FakeArm, federation: Cli, ctrl_c: Any)
     ctrl_c(0.5)
     started = time.monotonic()
     code, out, err = federation("access")
-    assert (code, out, err) == (cli.EXIT_INTERRUPTED, "", "interrupted\n")
+    assert (code, out, err) == (exits.INTERRUPTED, "", "interrupted\n")
     assert time.monotonic() - started < 2.5
 
 
@@ -344,7 +345,7 @@ def test_ctrl_c_during_revocations_says_what_was_done_and_what_not(arm: FakeArm,
     ctrl_c(1.5)
     started = time.monotonic()
     code, out, err = federation("reconcile", "--yes")
-    assert code == cli.EXIT_INTERRUPTED
+    assert code == exits.INTERRUPTED
     assert time.monotonic() - started < 3.5
     assert err == "interrupted\n"
     report = out[out.index("interrupted:") :]
@@ -367,7 +368,7 @@ def test_no_credentials_prints_one_line_and_no_library_logs(
 
     federation.credential = Failing()
     code, out, err = federation("access")
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err == f"error: {azure.SIGN_IN}\n"
 
 
@@ -389,7 +390,7 @@ def test_a_sign_in_service_out_of_reach_is_said_so(arm: FakeArm, federation: Cli
 
     federation.credential = Unreachable()
     code, _, err = federation("access")
-    assert code == cli.EXIT_UNREADABLE
+    assert code == exits.UNREADABLE
     assert err == (
         "error: cannot reach the sign-in service (the sign-in service): Failed to establish a new connection: "
         "[Errno 111] Connection refused\n"
@@ -420,7 +421,7 @@ def test_the_default_credentials_sign_in_requests_are_watched(
         monkeypatch.delenv(name, raising=False)
     federation.credential = None
     code, _, err = federation("access")
-    assert code == cli.EXIT_UNREADABLE
+    assert code == exits.UNREADABLE
     assert err.startswith("error: cannot reach the sign-in service (127.0.0.1): ")
     assert err.count("\n") == 1
 
@@ -440,7 +441,7 @@ def test_an_answer_the_client_cannot_read_is_one_line(arm: FakeArm, federation: 
     accounted(arm)
     arm.subscribe("global_model", email="x@y.example", sharedAt="yesterday")
     code, out, err = federation("access")
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err.startswith(
         "error: share global_model: Azure's provider share subscriptions could not be read: Unable to deserialize"
     )
@@ -498,7 +499,7 @@ def test_sync_says_it_is_alive_while_a_snapshot_runs(
     monkeypatch.setattr(sync, "HEARTBEAT", 0.2)
     arm.received[UPDATES] = Received(polls=10**9)  # runs until canceled
     code, _, err = federation("sync", UPDATES, "--wait", "--timeout", "2s")
-    assert code == cli.EXIT_TIMEOUT
+    assert code == exits.TIMEOUT
     alive = [line for line in err.splitlines() if line.endswith(": InProgress")]
     assert len(alive) >= 4, err
 
@@ -508,7 +509,7 @@ def test_ctrl_c_during_sync_names_the_snapshot_it_leaves_running(arm: FakeArm, f
     ctrl_c(0.5)
     started = time.monotonic()
     code, out, err = federation("sync", UPDATES, "--wait")
-    assert code == cli.EXIT_INTERRUPTED
+    assert code == exits.INTERRUPTED
     assert time.monotonic() - started < 2.5
     sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
     assert out == ""

@@ -4,15 +4,17 @@ import pulumi_azure_native
 import pulumiverse_time
 import pytest
 
-from federation import classes, config, offline, stack
-from federation.graph import STACK_REFERENCE
+from federation import config
+from federation.config import stackfile
+from federation.program import classes, stack
+from federation.program.graph import STACK_REFERENCE
 from tests.support import PROJECT
 
 
 def _tokens() -> set[str]:
     found: set[str] = set()
     for path in sorted(PROJECT.glob("Pulumi.*.yaml")):
-        stack_file = offline.read_stack_file(path)
+        stack_file = stackfile.read_stack_file(path)
         graph = stack.build(config.parse(stack_file.config, stack_file.stack))
         found |= {node.type for node in graph if not node.component and node.type != STACK_REFERENCE}
     return found

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, offline
+from federation import cli, exits
+from federation.review import offline
 from tests.support import OBJECT, PROJECT, base, received_from
 
 
@@ -99,7 +100,7 @@ def test_diff_removing_a_participant_deletes_and_fails_on_delete(
     assert " -  azure-native:datashare:Invitation global_model.hospital-a" in out
     assert "Resources: + 0 to create, ~ 0 to update, +- 0 to replace, - 1 to delete, 16 unchanged" in out
     code, _, _ = main(capsys, "diff", str(base_file), str(head_file), "--fail-on-delete")
-    assert code == cli.EXIT_DESTRUCTIVE
+    assert code == exits.DESTRUCTIVE
 
 
 def test_diff_renaming_a_share_deletes_it_and_its_children_and_creates_the_new_one(
@@ -195,11 +196,11 @@ def test_invalid_config_exits_2_with_the_programs_messages(
     head["federation:shares"]["global_model"]["schedule"]["recurrence"] = "Week"
     head_file = write(base_file.with_name("h.yaml"), head)
     code, out, err = main(capsys, "diff", str(base_file), str(head_file))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert out == ""
     assert "federation:shares.global_model.schedule.recurrence: Input should be 'Hour' or 'Day'; got 'Week'" in err
     code, _, err = main(capsys, "plan", "--config", str(head_file))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "schedule.recurrence" in err
 
 
@@ -214,7 +215,7 @@ def test_module_entry_point_reports_without_traceback(tmp_path: Path) -> None:
         cwd=PROJECT,
         check=False,
     )
-    assert done.returncode == cli.EXIT_INVALID_CONFIG
+    assert done.returncode == exits.INVALID_CONFIG
     assert "federation:participants.hospital-a.email" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -290,7 +291,7 @@ def test_a_git_revision_without_git_is_one_line(
     monkeypatch.setenv("PATH", "")
     code = cli.main(["diff", "HEAD:Pulumi.dev.yaml", str(PROJECT / "Pulumi.dev.yaml")])
     out, err = capsys.readouterr()
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err.startswith("error: cannot read HEAD:Pulumi.dev.yaml from git: ")
     assert len(err.splitlines()) == 1
 
@@ -301,7 +302,7 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str], mon
 
     monkeypatch.setattr(offline, "run", interrupted)
     code = cli.main(["plan", "dev"])
-    assert (code, capsys.readouterr().err) == (cli.EXIT_INTERRUPTED, "interrupted\n")
+    assert (code, capsys.readouterr().err) == (exits.INTERRUPTED, "interrupted\n")
 
 
 def test_markdown_cells_hold_a_bar_in_a_value(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, diff
+from federation import cli, exits
+from federation.review import diff
 from tests.support import base, run_ok
 from tests.test_receiving import receiving
 
@@ -151,15 +152,15 @@ def test_cli_reports_failures_in_every_format_with_their_own_exit_code(
     after = base()
     after["federation:storage"]["models"]["hns"] = True
     files = write(tmp_path / "Pulumi.t.yaml", base()), write(tmp_path / "h.yaml", after)
-    assert cli.main(["diff", *files]) == cli.EXIT_WOULD_FAIL
+    assert cli.main(["diff", *files]) == exits.WOULD_FAIL
     text = capsys.readouterr().out
     assert "The deployment would fail at:\n !  replace azure-native:storage:StorageAccount models\n" in text
     assert "; ! 1 would fail" in text
-    assert cli.main(["diff", *files, "--format", "markdown", "--fail-on-delete"]) == cli.EXIT_WOULD_FAIL
+    assert cli.main(["diff", *files, "--format", "markdown", "--fail-on-delete"]) == exits.WOULD_FAIL
     markdown = capsys.readouterr().out
     assert "**The deployment would fail.**" in markdown.splitlines()[0]
     assert "#### ! would fail (1)" in markdown
-    assert cli.main(["diff", *files, "--format", "json"]) == cli.EXIT_WOULD_FAIL
+    assert cli.main(["diff", *files, "--format", "json"]) == exits.WOULD_FAIL
     document = json.loads(capsys.readouterr().out)
     assert [(f["step"], f["name"]) for f in document["fail"]] == [("replace", "models")]
     assert all(not r["cascade"] and "because" not in r for r in document["replace"])
@@ -175,7 +176,7 @@ def test_cli_fail_on_delete_counts_the_cascade(capsys: pytest.CaptureFixture[str
         "        (replaced with azure-native:datashare:Share global_model, old one first)\n"
     ) in out
     assert "+- 15 to replace" in out
-    assert cli.main(["diff", *files, "--fail-on-delete"]) == cli.EXIT_DESTRUCTIVE
+    assert cli.main(["diff", *files, "--fail-on-delete"]) == exits.DESTRUCTIVE
     capsys.readouterr()
     cli.main(["diff", *files, "--format", "json"])
     replaced = {r["name"]: r for r in json.loads(capsys.readouterr().out)["replace"]}

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, config, expiry, offline
+from federation import cli, config
+from federation.config import expiry, stackfile
 from tests.support import base, run_ok
 
 # hospital-b's own expiry; the share expires later.
@@ -30,7 +31,7 @@ def with_subscription(expires: str) -> dict[str, Any]:
 
 
 def model(stack: dict[str, Any]) -> config.Config:
-    return config.parse(offline.config_values(stack), "test")
+    return config.parse(stackfile.config_values(stack), "test")
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from federation import offline
+from federation.config import stackfile
+from federation.review import offline
 from tests.support import PROJECT
 
 FLAT = PROJECT / "benchmarks" / "flat_program.py"
@@ -33,11 +34,11 @@ def _state(run: offline.Run) -> dict[str, tuple[Any, ...]]:
 def _configs() -> list[tuple[str, dict[str, str], str]]:
     found = []
     for path in sorted(PROJECT.glob("Pulumi.*.yaml")):
-        stack_file = offline.read_stack_file(path)
+        stack_file = stackfile.read_stack_file(path)
         if stack_file.stack:
             found.append((path.name, stack_file.config, stack_file.stack))
     big = _benchmark().big_stack(20)
-    found.append(("20 invitations", offline.config_values(big), "bench"))
+    found.append(("20 invitations", stackfile.config_values(big), "bench"))
     return found
 
 

@@ -3,7 +3,7 @@ same URN, or a node added before a node it needs."""
 
 import pytest
 
-from federation.graph import SUBSCRIPTION, Concat, Graph, Node
+from federation.program.graph import SUBSCRIPTION, Concat, Graph, Node
 
 GROUP = Node("azure-native:resources:ResourceGroup", "resource-group")
 

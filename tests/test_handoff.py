@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, config, offline
+from federation import cli, config, exits
+from federation.review import offline
 from tests.support import PROJECT, base, received_from, run, run_ok
 
 DEV = PROJECT / "Pulumi.dev.yaml"
@@ -114,7 +115,7 @@ def test_outputs_lacking_an_id_or_not_json_are_one_line_errors(
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"shares": {"global_model": {"invitations": {}}}}))
     code, out, err = handoff(capsys, "hospital-a", "--outputs", str(path))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert err == "error: the sender's outputs have no shares.global_model.invitations.hospital-a\n"
     path.write_text("Current stack outputs (7):")
     code, _, err = handoff(capsys, "hospital-a", "--outputs", str(path))
@@ -124,7 +125,7 @@ def test_outputs_lacking_an_id_or_not_json_are_one_line_errors(
 
 def test_unknown_participant_exits_2_naming_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = handoff(capsys, "hospital-c", "--config", str(DEV))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert err == "error: hospital-c is not a participant of stack dev (known: hospital-a, hospital-b)\n"
 
 
@@ -150,7 +151,7 @@ def test_outputs_holding_anything_but_a_guid_where_an_id_goes_are_refused(
     file = tmp_path / "outputs.json"
     file.write_text(json.dumps(outputs))
     code, out, err = handoff(capsys, "hospital-a", "--outputs", str(file))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     where = f"shares.global_model.{'.'.join(path)}"
     guid = "a GUID such as 00000000-0000-0000-0000-000000000000"
     assert err == f"error: the sender's outputs at {where}: must be {guid}; got {shown}\n"
@@ -167,7 +168,7 @@ def test_outputs_of_another_account_are_refused(
     outputs["accountName"] = "dsa-fl-prod"
     file.write_text(json.dumps(outputs))
     code, out, err = handoff(capsys, "hospital-a", "--outputs", str(file))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert (
         err
         == 'error: the outputs are another stack\'s: their accountName is "dsa-fl-prod", stack dev\'s is "dsa-fl-dev"\n'
@@ -205,7 +206,7 @@ def test_without_outputs_a_stack_that_cannot_run_offline_is_asked_for_its_own(
     capsys: pytest.CaptureFixture[str], relay: Path
 ) -> None:
     code, out, err = handoff(capsys, "hospital-a", "--config", str(relay))
-    assert (code, out) == (cli.EXIT_NO_SENDER_OUTPUTS, "")
+    assert (code, out) == (exits.NO_SENDER_OUTPUTS, "")
     assert err == (
         "federation:subscriptions.updates.from.stack: sender stack org/other-repo/coordinator has no stack file "
         "here; running stack test offline for stand-in ids needs it: give stack test's own outputs with --outputs FILE "

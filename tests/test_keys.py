@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, offline
+from federation import cli, exits
+from federation.config import stackfile
+from federation.review import offline
 from tests.support import base, run_ok, state
 
 PROVIDER_SETTINGS = {
@@ -44,7 +46,7 @@ def test_a_namespace_differing_only_in_case_is_still_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, _, err = plan(capsys, tmp_path, base() | {"Azure-Native:subscriptionId": "x", "FEDERATION:protect": True})
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "Azure-Native:subscriptionId: is not a known key (namespaces are case-sensitive: did you mean " in err
     assert "'azure-native:subscriptionId'?)" in err
     assert "FEDERATION:protect: is not a known key" in err
@@ -64,7 +66,7 @@ def test_a_misspelt_namespace_is_warned_of_where_reviewers_look(
     code, out, _ = plan(capsys, tmp_path, config, "--format", "markdown")
     assert out.startswith(f"**Warnings**:\n\n- {warning}\n")
     # Under `pulumi up`, as `pulumi preview` shows warnings.
-    assert warning in offline.run(offline.config_values(config), "x").warnings
+    assert warning in offline.run(stackfile.config_values(config), "x").warnings
 
 
 def test_far_namespaces_are_not_taken_for_misspellings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -85,5 +87,5 @@ def test_a_sender_stack_pulumi_refuses_is_a_config_problem_not_a_missing_sender(
         }
     }
     code, _, err = plan(capsys, tmp_path, config)
-    assert code == cli.EXIT_INVALID_CONFIG, err
+    assert code == exits.INVALID_CONFIG, err
     assert "  federation:subscriptions.global_model.from.stack: must be a stack name such as" in err

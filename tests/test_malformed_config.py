@@ -18,8 +18,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from federation import cli, offline, stackfile
+from federation import cli, exits
 from federation import config as config_module
+from federation.config import stackfile
 from tests import api_contract, strategies
 from tests.support import PROJECT, base
 
@@ -122,16 +123,16 @@ def assert_contract(config: dict[str, Any]) -> None:
         found = {urn: api_contract.violations(r["type"], r["inputs"]) for urn, r in checked.items()}
         assert found == {urn: [] for urn in checked}
         return
-    if code == cli.EXIT_NO_SENDER_OUTPUTS:  # valid, but a `from` names a stack with no outputs here
+    if code == exits.NO_SENDER_OUTPUTS:  # valid, but a `from` names a stack with no outputs here
         for line in err.splitlines():
             assert line.startswith("federation:subscriptions."), err
             assert "has no stack file here" in line, err
         return
-    if code == cli.EXIT_UNREADABLE:  # NaN or an infinity: the Pulumi CLI refuses the file itself
+    if code == exits.UNREADABLE:  # NaN or an infinity: the Pulumi CLI refuses the file itself
         assert err.count("\n") == 1, err
         assert err.endswith("the Pulumi CLI refuses NaN and infinities\n"), err
         return
-    assert code == cli.EXIT_INVALID_CONFIG, (code, err)
+    assert code == exits.INVALID_CONFIG, (code, err)
     header, *problems = err.splitlines()
     assert "Pulumi.fuzz.yaml: " in header, err
     assert header.endswith(" in stack config:"), err
@@ -169,7 +170,7 @@ def test_every_key_of_the_base_config_refuses_a_wrong_type_on_its_path(value: An
         node[path[-1]] = value
         problems = []
         try:
-            config_module.parse(offline.config_values(config), "test")
+            config_module.parse(stackfile.config_values(config), "test")
         except config_module.ConfigError as error:
             problems = error.problems
         assert all(p.startswith(NAMESPACES) for p in problems), (path, problems)
@@ -180,7 +181,7 @@ def test_a_key_that_would_break_the_line_is_quoted_in_its_path() -> None:
     config["federation:shares"]["a\nb"] = {"datasets": {}}
     config["federation:tags"] = {"x\ty": "v"}
     code, _, err = plan(config)
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert err.splitlines()[1:] == [
         "  federation:tags['x\\ty']: key must be 1-128 characters, none of <>%&\\?/ or control characters; got 'x\\ty'",
         "  federation:shares['a\\nb']: key must be 2-90 letters, digits or underscores; got 'a\\nb'",

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from federation import cli
+from federation import cli, exits
 from tests.support import base
 
 KEYS = [
@@ -78,17 +78,17 @@ def assert_contract(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = cli.main(["plan", "--config", str(path)])
     out, err = capsys.readouterr()
     assert "Traceback" not in err
-    assert code in (0, cli.EXIT_UNREADABLE, cli.EXIT_INVALID_CONFIG, cli.EXIT_NO_SENDER_OUTPUTS), err
+    assert code in (0, exits.UNREADABLE, exits.INVALID_CONFIG, exits.NO_SENDER_OUTPUTS), err
     if code == 0:
         assert err == ""
         assert out.startswith("Plan for stack ")
         return
     assert out == ""
     lines = err.splitlines()
-    if code == cli.EXIT_UNREADABLE:
+    if code == exits.UNREADABLE:
         assert len(lines) == 1
         assert lines[0].startswith("error: ")
-    elif code == cli.EXIT_INVALID_CONFIG:
+    elif code == exits.INVALID_CONFIG:
         head, *problems = lines
         assert head.startswith(f"{path}: ")
         assert problems, err

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from pydantic.alias_generators import to_camel
 
 from federation import config as config_module
-from federation import offline, stackfile
-from federation.graph import Graph
+from federation.config import stackfile
+from federation.program.graph import Graph
+from federation.review import offline
 from tests import api_contract, strategies
 from tests.model import build, engine_inputs, referenced, urn
 from tests.support import PROJECT
@@ -25,7 +26,7 @@ def stack_file_config(path: Path) -> dict[str, Any]:
 
 def assert_registered_as_modelled(config: dict[str, Any], stack: str) -> None:
     graph = build(config, stack)
-    result = offline.run(offline.config_values(config), stack, stacks=strategies.sender_outputs(config))
+    result = offline.run(stackfile.config_values(config), stack, stacks=strategies.sender_outputs(config))
     assert result.error is None, str(result.error)
     registered = {r.urn: r for r in result.resources}
     assert set(registered) == {urn(key, stack) for key in graph.nodes}
@@ -58,7 +59,7 @@ def test_generated_config_is_registered_exactly_as_modelled(config: dict[str, An
 @given(st.data())
 def test_a_config_breaking_one_rule_registers_nothing(data: st.DataObject) -> None:
     edited, path = data.draw(strategies.invalid_edits(data.draw(strategies.configs())))
-    result = offline.run(offline.config_values(edited), "test")
+    result = offline.run(stackfile.config_values(edited), "test")
     assert isinstance(result.error, config_module.ConfigError)
     assert any(p.startswith(path) for p in result.error.problems), (path, result.error.problems)
     assert result.resources == ()
@@ -145,7 +146,7 @@ def camel_deep(value: Any) -> Any:
 def monitored() -> list[offline.Registration]:
     config = stack_file_config(PROJECT / "Pulumi.dev.yaml")
     config["federation:monitoring"] = {"workspace": {"name": "log-ops"}, "emails": ["a@b.org", "c@d.org"]}
-    result = offline.run(offline.config_values(config), "dev")
+    result = offline.run(stackfile.config_values(config), "dev")
     assert result.error is None, str(result.error)
     return [r for r in result.resources if r.type in MONITORED]
 

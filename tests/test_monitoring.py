@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from federation import diff, exports, offline
+from federation.program import exports
+from federation.review import diff, offline
 from tests.support import LAKE_ID, SUB, base, run_ok
 
 MON = "azure-native:monitor"

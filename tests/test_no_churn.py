@@ -3,7 +3,7 @@ only the resources it names, and reordering config changes nothing."""
 
 from typing import Any
 
-from federation import offline
+from federation.review import offline
 from tests.support import OBJECT, PROJECT, base, run_ok, state
 
 

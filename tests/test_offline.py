@@ -6,7 +6,8 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from federation import offline
+from federation.config import stackfile
+from federation.review import offline
 from tests.support import base, run, run_ok
 
 
@@ -18,7 +19,7 @@ config:
   federation:protect: false
   federation:shares: {a: {start: 2026-12-01T02:00:00Z}}
 """
-    stack_file = offline.read_stack_file(Path("Pulumi.dev.yaml"), text)
+    stack_file = stackfile.read_stack_file(Path("Pulumi.dev.yaml"), text)
     assert stack_file.stack == "dev"
     assert stack_file.config == {
         "azure-native:location": "westeurope",
@@ -55,7 +56,7 @@ def test_a_run_failing_mid_deployment_does_not_disturb_the_next(tmp_path: Path) 
     program.write_text(
         textwrap.dedent(
             """
-            from federation import deploy, graph
+            from federation.program import deploy, graph
 
             g = graph.Graph()
             name = "acme/federation/nowhere"

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, config, diff, offline, picture
+from federation import cli, config
+from federation.config import stackfile
+from federation.review import diff, picture
 from tests.support import OBJECT, PROJECT, base, received_from, run_ok
 
 _NODE = re.compile(r'\s*(\w+)(\[\(|\[\[|\(\[)"(.*)"(\)\]|\]\]|\]\))')
@@ -64,7 +66,7 @@ def parse(text: str) -> Chart:
 
 
 def model(stack: dict[str, Any]) -> config.Config:
-    return config.parse(offline.config_values(stack), "test")
+    return config.parse(stackfile.config_values(stack), "test")
 
 
 def drawn(stack: dict[str, Any]) -> Chart:
@@ -143,7 +145,7 @@ def test_labels_render_markup_and_entity_codes_as_written() -> None:
 
 def test_the_committed_stacks_render_every_arrow_of_their_picture() -> None:
     for name in ("dev", "silo-a"):
-        stack_file = offline.read_stack_file(PROJECT / f"Pulumi.{name}.yaml")
+        stack_file = stackfile.read_stack_file(PROJECT / f"Pulumi.{name}.yaml")
         flows = picture.of(config.parse(stack_file.config, name))
         chart = parse(picture.mermaid(flows, name))
         titles = {b.id: b.label.split("\n")[0] for b in flows.boxes.values()}
@@ -227,6 +229,6 @@ def test_diff_markdown_embeds_the_marked_picture(capsys: pytest.CaptureFixture[s
 def test_readme_shows_the_current_pictures_of_the_example_stacks() -> None:
     readme = (PROJECT / "README.md").read_text()
     for name in ("dev", "silo-a"):
-        stack_file = offline.read_stack_file(PROJECT / f"Pulumi.{name}.yaml")
+        stack_file = stackfile.read_stack_file(PROJECT / f"Pulumi.{name}.yaml")
         drawn = picture.mermaid(picture.of(config.parse(stack_file.config, name)), name)
         assert picture.fenced(drawn) in readme, f"paste `python -m federation plan {name} --format mermaid`"

@@ -6,8 +6,10 @@ from typing import Any
 import pytest
 
 from federation import config as config_module
-from federation import deploy, diff, exports, naming, offline, stack
-from federation.graph import STACK_REFERENCE, references
+from federation.config import naming, stackfile
+from federation.program import deploy, exports, stack
+from federation.program.graph import STACK_REFERENCE, references
+from federation.review import diff, offline
 from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, received_from, run, run_ok, state
 
 DS = "azure-native:datashare"
@@ -198,7 +200,7 @@ def from_sender(participant: str = "hospital-a") -> dict[str, Any]:
 
 
 def test_from_reads_invitation_and_dataset_ids_from_the_sender_stack() -> None:
-    result = offline.run(offline.config_values(from_sender()), "test", stacks={"acme/federation/coordinator": SENDER})
+    result = offline.run(stackfile.config_values(from_sender()), "test", stacks={"acme/federation/coordinator": SENDER})
     assert result.error is None, str(result.error)
     reference = result.named("pulumi:pulumi:StackReference", "acme/federation/coordinator")
     assert reference.inputs["name"] == "acme/federation/coordinator"
@@ -244,7 +246,7 @@ def test_from_naming_what_the_sender_lacks_is_a_config_problem_offline(named: di
     # Offline the sender's outputs are known before the run: reported with the rest, nothing registered.
     config = unsent_config(**named)
     config["federation:shares"]["global_model"]["expires"] = "someday"
-    result = offline.run(offline.config_values(config), "test", stacks={STACK: SENDER})
+    result = offline.run(stackfile.config_values(config), "test", stacks={STACK: SENDER})
     assert isinstance(result.error, config_module.ConfigError)
     assert result.error.problems == [
         f"federation:shares.global_model.expires: must be {naming.TIME.says}; got 'someday'",
@@ -257,7 +259,7 @@ def test_from_naming_what_the_sender_lacks_is_a_config_problem_offline(named: di
 def test_from_naming_what_the_sender_lacks_fails_pulumi_up_naming_the_key(named: dict[str, str], line: str) -> None:
     # Under `pulumi up` the stack reference's outputs arrive only while resources register:
     # the same line, from the lookup in the registered graph.
-    values = offline.config_values(unsent_config(**named))
+    values = stackfile.config_values(unsent_config(**named))
     graph = stack.build(config_module.parse(values, "test"))
     lookups = [
         ref

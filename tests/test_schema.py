@@ -11,7 +11,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation import config, naming, offline, schema
+from federation import config
+from federation.config import naming, schema, stackfile
 from tests.support import OBJECT, PROJECT, base
 
 STACKS = ["Pulumi.dev.yaml", "Pulumi.silo-a.yaml"]
@@ -113,7 +114,7 @@ def test_keys_the_program_refuses_as_secret_take_no_secure_value(
 def verdicts(validator: jsonschema.Draft202012Validator, stack: dict[str, Any]) -> tuple[bool, bool]:
     """(the schema accepts it, the model accepts it)."""
     try:
-        config.parse(offline.config_values(stack), "test")
+        config.parse(stackfile.config_values(stack), "test")
         model = True
     except config.ConfigError:
         model = False

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, config, diff, expiry, offline
-from federation.graph import Secret
+from federation import cli, config, exits
+from federation.config import expiry, stackfile
+from federation.program.graph import Secret
+from federation.review import diff, offline
 from tests.model import build, engine_inputs, urn
 from tests.support import base
 
@@ -19,7 +21,7 @@ INVITATION = "azure-native:datashare:Invitation"
 
 
 def run_secret(cfg: dict[str, Any], *keys: str) -> offline.Run:
-    return offline.run(offline.config_values(cfg), "test", secret_keys=frozenset(keys))
+    return offline.run(stackfile.config_values(cfg), "test", secret_keys=frozenset(keys))
 
 
 def test_a_secret_key_reaches_the_engine_as_secret_inputs() -> None:
@@ -56,9 +58,9 @@ def test_the_model_marks_the_same_inputs_secret_as_the_program_registers() -> No
 
 
 def test_load_reads_secret_keys_from_the_engines_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(offline.config_values(base())))
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(stackfile.config_values(base())))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["federation:participants"]))
-    values = offline.config_values(base())
+    values = stackfile.config_values(base())
     loaded = offline.run(values, "test", secret_keys=frozenset())  # runtime set: none
     assert loaded.named(INVITATION, "global_model.hospital-a").inputs["targetEmail"] == Secret(
         "mlops@hospital-a.example"
@@ -77,7 +79,7 @@ def test_load_reads_secret_keys_from_the_engines_environment(monkeypatch: pytest
 def test_keys_that_cannot_be_secret_are_refused(key: str, value: Any) -> None:
     cfg = base() | {key: value}
     with pytest.raises(config.ConfigError) as refused:
-        config.parse(offline.config_values(cfg), "test", frozenset({key}))
+        config.parse(stackfile.config_values(cfg), "test", frozenset({key}))
     assert refused.value.problems[0].startswith(f"{key}: cannot be a secret: ")
 
 
@@ -132,7 +134,7 @@ def test_a_secure_tag_is_a_config_problem(capsys: pytest.CaptureFixture[str], tm
     stack = tmp_path / "Pulumi.test.yaml"
     stack.write_text(yaml.safe_dump(document))
     code, out, err = main(capsys, "plan", "--config", str(stack))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert "federation:tags: cannot be a secret: tags are readable by anyone" in err
 
 
@@ -174,7 +176,7 @@ def test_a_secret_key_leaves_plain_what_plain_config_also_holds() -> None:
 
 def test_making_a_key_secret_replaces_nothing() -> None:
     cfg = _received(base())
-    plain = offline.run(offline.config_values(cfg), "test")
+    plain = offline.run(stackfile.config_values(cfg), "test")
     secret = run_secret(cfg, "federation:subscriptions", "federation:participants")
     change = diff.compare(plain, secret)
     assert (change.create, change.update, change.replace, change.delete) == ([], [], [], [])
@@ -195,7 +197,7 @@ def test_a_secure_storage_name_or_id_is_refused(tmp_path: Path, capsys: pytest.C
     path.write_text(text)
     code = cli.main(["plan", "--config", str(path)])
     err = capsys.readouterr().err
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "federation:storage.models.name: cannot be a secret: it is part of resource ids" in err
 
 
@@ -203,7 +205,7 @@ def test_a_problem_under_a_secret_key_never_shows_its_value() -> None:
     cfg = base()
     cfg["federation:participants"]["hospital-a"]["email"] = "mlops<at>hospital-a.example"
     cfg["federation:participants"]["hospital-b"]["tenantId"] = "contoso-tenant"
-    values = offline.config_values(cfg)
+    values = stackfile.config_values(cfg)
     with pytest.raises(config.ConfigError) as raised:
         config.parse(values, "test", frozenset({"federation:participants"}))
     text = str(raised.value)
@@ -232,7 +234,7 @@ def test_a_secret_key_that_is_not_structured_config_is_not_shown() -> None:
 
 
 def test_an_expiry_set_by_a_secret_is_named_by_its_key_only() -> None:
-    values = offline.config_values(base())
+    values = stackfile.config_values(base())
     model = config.parse(values, "test", frozenset({"federation:participants"}))
     soon = datetime(2027, 3, 31, tzinfo=UTC) - timedelta(days=3)
     assert expiry.warnings(model, soon) == [

@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from federation import exports, offline
+from federation.program import exports
+from federation.review import offline
 from tests.support import KINDS, LAKE_ID, OBJECT, SUB, TENANT, base, run_ok
 
 DS = "azure-native:datashare"

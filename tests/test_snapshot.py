@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from federation import offline
+from federation.config import stackfile
+from federation.review import offline
 from tests import snapshots
 from tests.support import base
 
@@ -23,8 +24,9 @@ def renamed_group_program(tmp_path: Path, alias: bool) -> Path:
     aliases = '("azure-native:resources:ResourceGroup::resource-group",)' if alias else "()"
     program.write_text(
         textwrap.dedent(f"""
-        from federation import config, deploy, stack
-        from federation.graph import Graph, Node
+        from federation import config
+        from federation.program import deploy, stack
+        from federation.program.graph import Graph, Node
 
         group = stack.build(config.load()).nodes["azure-native:resources:ResourceGroup::resource-group"]
         graph = Graph()
@@ -37,7 +39,7 @@ def renamed_group_program(tmp_path: Path, alias: bool) -> Path:
 
 @pytest.mark.parametrize("alias", [True, False])
 def test_a_renamed_resource_is_kept_only_with_an_alias(tmp_path: Path, alias: bool) -> None:
-    config = offline.config_values(base())
+    config = stackfile.config_values(base())
     before = offline.run(config, "test")
     snapshot = {
         urn: identity for urn, identity in snapshots.identities(before).items() if urn.endswith("::resource-group")

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from federation import cli, offline, stackfile
+from federation import cli, exits
+from federation.config import stackfile
 from tests.support import PROJECT, base, received_from
 
 
@@ -69,7 +70,7 @@ def test_files_the_cli_would_refuse_are_one_line_exit_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, says: str
 ) -> None:
     code, out, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", text)))
-    assert (code, out) == (cli.EXIT_UNREADABLE, "")
+    assert (code, out) == (exits.UNREADABLE, "")
     assert err.startswith(f"error: {tmp_path / 'Pulumi.x.yaml'}")
     assert says in err
     assert err.count("\n") == 1
@@ -80,7 +81,7 @@ def test_alias_expansion_is_refused_before_expanding(capsys: pytest.CaptureFixtu
     lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 10)]
     bomb = write(tmp_path / "Pulumi.bomb.yaml", "config:\n" + "\n".join(lines) + "\n")
     code, _, err = main(capsys, "plan", "--config", str(bomb))
-    assert code == cli.EXIT_UNREADABLE
+    assert code == exits.UNREADABLE
     assert "aliases expand it past 1,000,000 values" in err
 
 
@@ -97,7 +98,7 @@ def test_bytes_that_are_not_utf8_are_one_line_exit_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes
 ) -> None:
     code, _, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", data)))
-    assert code == cli.EXIT_UNREADABLE
+    assert code == exits.UNREADABLE
     assert "is not UTF-8 text" in err
 
 
@@ -110,7 +111,7 @@ def test_file_names_too_long_for_the_os_are_one_line(capsys: pytest.CaptureFixtu
     name = str(tmp_path / ("a" * 5000 + ".yaml"))
     for argv in (("plan", "--config", name), ("diff", name, name)):
         code, _, err = main(capsys, *argv)
-        assert code == cli.EXIT_UNREADABLE
+        assert code == exits.UNREADABLE
         assert "cannot read" in err
         assert len(err) < 400
 
@@ -123,7 +124,7 @@ def test_a_from_stack_name_too_long_for_the_os_is_a_config_problem(
     config["federation:subscriptions"] = {"in_": received_from("x" * 5000, "global_model", "lab", {"ab": "eval"})}
     stack = write(tmp_path / "Pulumi.x.yaml", yaml.safe_dump({"config": config}))
     code, _, err = main(capsys, "plan", "--config", str(stack))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "  federation:subscriptions.in_.from.stack: must be a stack name" in err
 
 
@@ -155,7 +156,7 @@ def test_what_the_cli_would_ignore_without_a_word_is_refused(
 ) -> None:
     text = valid_yaml("  environment: dev\n  federation:environment: prod\n  Federation:protect: true\n")
     code, out, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", text)))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert "federation:environment: is set twice, as 'environment' and as 'federation:environment'" in err
     assert "Federation:protect: is not a known key (namespaces are case-sensitive" in err
     assert "2 problems in stack config" in err
@@ -164,7 +165,7 @@ def test_what_the_cli_would_ignore_without_a_word_is_refused(
 def test_config_keys_that_are_not_text_are_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     text = valid_yaml("  1: a\n  true: b\n  null: c\n")
     code, _, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", text)))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     for key in ("federation:1", "federation:true", "federation:null"):
         assert f"{key}: is not a known key" in err
 
@@ -173,7 +174,7 @@ def test_deep_json_in_a_structured_key_is_a_problem(capsys: pytest.CaptureFixtur
     config = base() | {"federation:tags": "[" * 100_000 + "]" * 100_000}
     stack = write(tmp_path / "Pulumi.x.yaml", yaml.safe_dump({"config": config}))
     code, _, err = main(capsys, "plan", "--config", str(stack))
-    assert code == cli.EXIT_INVALID_CONFIG
+    assert code == exits.INVALID_CONFIG
     assert "federation:tags: is nested deeper than 64 levels" in err
 
 
@@ -188,14 +189,14 @@ def sender_outside(tmp_path: Path) -> Path:
 def test_a_sender_outside_this_repository_needs_its_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     stack = sender_outside(tmp_path)
     code, out, err = main(capsys, "plan", "--config", str(stack))
-    assert (code, out) == (cli.EXIT_NO_SENDER_OUTPUTS, "")
+    assert (code, out) == (exits.NO_SENDER_OUTPUTS, "")
     assert err == (
         "federation:subscriptions.global_model.from.stack: sender stack org/federation/coordinator-prod has no stack"
         " file here; give its outputs with --outputs org/federation/coordinator-prod=FILE (what `pulumi stack output"
         " --json` prints for it)\n"
     )
     code, _, _ = main(capsys, "diff", str(stack), str(stack))
-    assert code == cli.EXIT_NO_SENDER_OUTPUTS
+    assert code == exits.NO_SENDER_OUTPUTS
 
 
 def test_stand_in_outputs_answer_for_a_sender_outside(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -213,7 +214,7 @@ def test_stand_in_outputs_answer_for_a_sender_outside(capsys: pytest.CaptureFixt
     assert (code, out.splitlines()[2]) == (0, " no changes")
     code, _, err = main(capsys, "plan", "--config", str(stack), "--outputs", f"x={stack}")
     assert (code, err) == (
-        cli.EXIT_UNREADABLE,
+        exits.UNREADABLE,
         f"error: --outputs x={stack}: {stack} is not JSON (what `pulumi stack output --json` prints)\n",
     )
 
@@ -231,8 +232,8 @@ def test_stack_names_resolve_from_the_nearest_pulumi_yaml(tmp_path: Path) -> Non
     (project / "sub").mkdir(parents=True)
     shutil.copy(PROJECT / "Pulumi.yaml", project)
     write(project / "Pulumi.elsewhere.yaml", valid_yaml())
-    assert offline.stack_file_path("elsewhere", project / "sub") == project / "Pulumi.elsewhere.yaml"
-    assert offline.project_dir(Path("/")) == PROJECT  # no project up from here: the program's own
+    assert stackfile.stack_file_path("elsewhere", project / "sub") == project / "Pulumi.elsewhere.yaml"
+    assert stackfile.project_dir(Path("/")) == PROJECT  # no project up from here: the program's own
     # The entry points, from another directory (this checkout's code first on the path).
     env = os.environ | {"PYTHONPATH": str(PROJECT)}
     script = Path(sys.executable).with_name("federation")
@@ -251,7 +252,7 @@ def test_stack_names_resolve_from_the_nearest_pulumi_yaml(tmp_path: Path) -> Non
         env=env,
         check=False,
     )
-    assert done.returncode == cli.EXIT_UNREADABLE
+    assert done.returncode == exits.UNREADABLE
     assert done.stderr == f"error: no stack file {PROJECT / 'Pulumi.nosuch.yaml'}\n"
 
 
@@ -267,7 +268,7 @@ def test_stack_file_error_from_a_sibling_stack_is_one_line(capsys: pytest.Captur
         code, _, err = main(capsys, "plan", "--config", str(stack))
     finally:
         os.chdir(cwd)
-    assert code == cli.EXIT_UNREADABLE
+    assert code == exits.UNREADABLE
     assert f"error: {tmp_path / 'Pulumi.sib.yaml'} is not UTF-8 text" in err
 
 
@@ -275,7 +276,7 @@ def test_an_empty_key_is_refused_not_read_as_the_text_null(capsys: pytest.Captur
     config = {k: v for k, v in base().items() if k != "azure-native:location"}
     text = yaml.safe_dump({"config": config}) + "  azure-native:location:\n  federation:environment: null\n"
     code, out, err = main(capsys, "plan", "--config", str(write(tmp_path / "Pulumi.x.yaml", text)))
-    assert (code, out) == (cli.EXIT_INVALID_CONFIG, "")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
     assert "azure-native:location: is empty (null); give it a value or leave the key out" in err
     assert "federation:environment: is empty (null)" in err
 
@@ -328,11 +329,11 @@ def test_every_scalar_form_of_a_boolean_is_read_or_refused_in_words(
     assert out == ""
     assert "Traceback" not in err
     shown = str(tmp_path / "Pulumi.x.yaml")
-    if code == cli.EXIT_UNREADABLE:  # what the Pulumi CLI refuses too: one line, where and why
+    if code == exits.UNREADABLE:  # what the Pulumi CLI refuses too: one line, where and why
         assert err.startswith(f"error: {shown}: line "), err
         assert err.count("\n") == 1, err
     else:
-        assert code == cli.EXIT_INVALID_CONFIG, err
+        assert code == exits.INVALID_CONFIG, err
         assert "  federation:protect: " in err
         assert "\x1b" not in err
 

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from federation import offline
+from federation.config import stackfile
+from federation.review import offline
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,10 +56,10 @@ def path_for(stack_file: Path) -> Path:
 
 
 def stack_files() -> list[Path]:
-    return sorted(offline.PROJECT_DIR.glob("Pulumi.*.yaml"))
+    return sorted(stackfile.PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
 def update() -> None:
     for stack_file in stack_files():
         path_for(stack_file).write_text(json.dumps(take(stack_file), indent=2, sort_keys=True) + "\n")
-        print(f"wrote {path_for(stack_file).relative_to(offline.PROJECT_DIR)}")
+        print(f"wrote {path_for(stack_file).relative_to(stackfile.PROJECT_DIR)}")

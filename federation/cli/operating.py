@@ -1,6 +1,6 @@
 """The commands that read and act on the live Data Share account of a stack: `access`,
 `reconcile`, `revoke` and `sync`. The account and resource group are named as the program
-names them, from the same stack config `plan` reads."""
+names them, from the same stack config `plan` reads. Only this module loads the Azure SDK."""
 
 import argparse
 import logging
@@ -13,9 +13,10 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as AzureSdkError
 from azure.core.exceptions import DeserializationError
 
-from federation import access, azure, operations, sync
-from federation.cli import EXIT_PROBLEMS, EXIT_TIMEOUT, EXIT_UNREADABLE, UnknownError
-from federation.config import Config
+from federation import exits
+from federation.cli.errors import UnknownError, UsageError
+from federation.config import Config, naming, stackfile
+from federation.operate import access, azure, operations, sync
 
 Connect = Callable[[], azure.Connection]
 
@@ -52,15 +53,15 @@ def run(
         raise KeyboardInterrupt from None
     except (azure.AzureError, AzureSdkError, DeserializationError) as error:
         print(f"error: {azure.explain(error, config.account_name)}", file=sys.stderr)
-    return EXIT_UNREADABLE
+    return exits.UNREADABLE
 
 
 def access_review(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     connection = connect()
     result = access.review(connection.client(), config, limits=connection.limits)
     render = {"text": access.render_text, "markdown": access.render_markdown, "json": access.render_json}
-    sys.stdout.write(render[args.format](result))
-    return EXIT_PROBLEMS if args.check and result.problems else 0
+    sys.stdout.write(render[args.output](result))
+    return exits.PROBLEMS if args.check and result.problems else 0
 
 
 def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int:
@@ -72,7 +73,7 @@ def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int
     for line in plan.left:
         print(line)
     # Access config does not account for is still there: a scheduled job must not pass.
-    return code or (EXIT_PROBLEMS if plan.left else 0)
+    return code or (exits.PROBLEMS if plan.left else 0)
 
 
 def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
@@ -81,6 +82,14 @@ def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
         raise UnknownError(f"{args.share}: not a share of config (known: {known})")
     if not all(target.strip() for target in args.targets):
         raise UnknownError("a TARGET is empty: name a participant key, a consumer email or a subscription id")
+    for target in args.targets:
+        # Known before asking Azure: a participant of config, an email, or an id (a GUID).
+        if target not in config.participants and "@" not in target and not naming.GUID.accepts(target):
+            participants = ", ".join(sorted(config.participants)) or "none"
+            raise UnknownError(
+                f"{target}: not a participant of config (known: {participants}), nor a consumer email or "
+                f"subscription id{_stack_hint(args.targets)}"
+            )
     connection = connect()
     client = connection.client()
     share = access.review(client, config, shares=[args.share], limits=connection.limits).shares[args.share]
@@ -89,18 +98,18 @@ def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     try:
         plan = operations.revocations(config, share, args.targets)
     except operations.UnknownTargetError as error:
-        raise UnknownError(str(error)) from None
+        raise UnknownError(f"{error}{_stack_hint(args.targets)}") from None
     nothing = "No active subscription is proven to be what you named: nothing to revoke."
     code = _act(args, client, config, plan.actions, nothing, connection.limits)
     for line in plan.left:
         print(line)
-    return code or (EXIT_PROBLEMS if plan.left else 0)
+    return code or (exits.PROBLEMS if plan.left else 0)
 
 
 def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
-    if args.subscription_name not in config.subscriptions:
+    if args.share_subscription not in config.subscriptions:
         known = ", ".join(sorted(config.subscriptions)) or "none"
-        raise UnknownError(f"{args.subscription_name}: not a subscription of config (known: {known})")
+        raise UnknownError(f"{args.share_subscription}: not a share subscription of config (known: {known})")
     connection = connect()
     client = connection.client()
     where = (config.resource_group, config.account_name)
@@ -110,7 +119,7 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
         progress=lambda line: print(line, file=sys.stderr, flush=True),
         limits=connection.limits,
     )
-    started = sync.start(client, *where, args.subscription_name, args.mode, follow)
+    started = sync.start(client, *where, args.share_subscription, args.mode, follow)
     try:
         if args.wait:
             started = sync.wait(client, *where, started, follow)
@@ -121,11 +130,12 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
             file=sys.stderr,
         )
         raise
-    sys.stdout.write(sync.render_json(started) if args.format == "json" else sync.render_text(started))
+    render = {"text": sync.render_text, "markdown": sync.render_markdown, "json": sync.render_json}
+    sys.stdout.write(render[args.output](started))
     if started.timed_out:
-        return EXIT_TIMEOUT
+        return exits.TIMEOUT
     if started.finished and not started.succeeded:
-        return EXIT_PROBLEMS
+        return exits.PROBLEMS
     return 0
 
 
@@ -143,11 +153,24 @@ def _act(
     print(f"Changes to Data Share account {config.account_name}:")
     for action in actions:
         print(f"  {action.describe()}")
+    if not args.yes and not sys.stdin.isatty():
+        # As `az` does: off a terminal, nobody can answer; only --yes applies.
+        raise UsageError("not applied: no terminal to confirm on; pass --yes to apply these changes")
     if not _confirmed(args.yes, len(actions)):
-        print("Nothing changed: pass --yes to apply.")
+        print("Nothing changed.")
         return 0
     outcomes = operations.apply(client, config, actions, progress=lambda line: print(line, flush=True), limits=limits)
     return 0 if all(o.done for o in outcomes) else 1
+
+
+def _stack_hint(targets: list[str]) -> str:
+    """For `revoke SHARE TARGET STACK`, as revoke once read a last word naming a stack."""
+    last = targets[-1]
+    try:
+        is_stack = len(targets) > 1 and stackfile.stack_file_path(last).is_file()
+    except OSError:
+        is_stack = False
+    return f" (if {last} is a stack, name it with --stack {last})" if is_stack else ""
 
 
 def _confirmed(yes: bool, count: int) -> bool:

@@ -7,8 +7,10 @@ from typing import Any
 
 import pulumi
 
-from federation import classes, config, naming
-from federation.graph import CLIENT_CONFIG, STACK_REFERENCE, Concat, Graph, Guid, Ref, Secret, Value
+from federation import config
+from federation.config import naming
+from federation.program import classes
+from federation.program.graph import CLIENT_CONFIG, STACK_REFERENCE, Concat, Graph, Guid, Ref, Secret, Value
 
 
 def deploy(graph: Graph) -> None:

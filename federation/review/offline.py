@@ -8,8 +8,6 @@ import asyncio
 import contextlib
 import contextvars
 import copy
-import functools
-import json
 import logging
 import runpy
 import string
@@ -21,16 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import run_pulumi_func
 
 from federation import config as config_module
-from federation import stackfile
-from federation.graph import Secret
+from federation.config import stackfile
+from federation.program.graph import Secret
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROGRAM = PROJECT_DIR / "__main__.py"
+PROGRAM = stackfile.PROJECT_DIR / "__main__.py"
 
 # What the mocks answer for the deploying identity.
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
@@ -85,119 +81,6 @@ class Run:
         return found[0]
 
 
-@dataclass(frozen=True)
-class StackFile:
-    project: str
-    stack: str
-    config: dict[str, str]
-    # Keys holding a `secure:` value: the CLI reports them to the program as secret.
-    secret_keys: frozenset[str] = frozenset()
-    # What the CLI would take without a word but the program cannot: reported as config problems.
-    problems: tuple[str, ...] = ()
-
-
-def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackFile:
-    """Pulumi.<stack>.yaml as the CLI hands it to a program: keys namespaced, values as
-    strings, structured values as JSON, secure values as stand-ins. Raises
-    `stackfile.StackFileError` for a file the CLI could not read either."""
-    path = Path(path)
-    shown = stackfile.show_name(str(path))
-    if data is None:
-        data = stackfile.read_bytes(path, shown)
-    document = stackfile.parse(data.encode() if isinstance(data, str) else data, shown)
-    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
-    problems = _collisions(document) + _nulls(document) + _secret_ids(document)
-    return StackFile(project_name(), stack, config_values(document), secret_keys(document), problems)
-
-
-def config_values(config: Mapping[str, Any]) -> dict[str, str]:
-    """A stack file's `config:` map as Pulumi passes it to the program; a secure value,
-    which only the backend can decrypt, as a stand-in valid where it sits."""
-    values = {_namespaced(key): _revealed(value, key.rpartition(":")[2]) for key, value in config.items()}
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
-def secret_keys(config: Mapping[str, Any]) -> frozenset[str]:
-    """Keys with a secure value anywhere in them: Pulumi marks the whole key secret."""
-    return frozenset(_namespaced(key) for key, value in config.items() if _has_secure(value))
-
-
-def _namespaced(key: str) -> str:
-    return key if ":" in key else f"{project_name()}:{key}"
-
-
-def _collisions(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """A bare key and its namespaced spelling are one key to the CLI, which keeps either
-    one without a word (Go map order): refuse the pair."""
-    spelt: dict[str, list[str]] = {}
-    for key in config:
-        spelt.setdefault(_namespaced(key), []).append(key)
-    return tuple(
-        f"{key}: is set twice, as {' and as '.join(repr(k) for k in keys)}; keep one"
-        for key, keys in sorted(spelt.items())
-        if len(keys) > 1
-    )
-
-
-def _nulls(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """An empty key (`location:` with nothing after it) reaches the program as the text
-    "null", which no key means: refuse it."""
-    return tuple(
-        f"{_namespaced(key)}: is empty (null); give it a value or leave the key out"
-        for key, value in config.items()
-        if value is None
-    )
-
-
-def _secret_ids(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """A storage account's name or id is part of every resource id on it, which Pulumi keeps
-    in plain text: a secure one would be secret in name only."""
-    storage = config.get(f"{config_module.NAMESPACE}:storage", config.get("storage"))
-    entries = storage.items() if isinstance(storage, Mapping) else ()
-    return tuple(
-        f"{config_module.NAMESPACE}:storage.{key}.{field}: cannot be a secret: it is part of resource ids, "
-        "which Pulumi keeps in plain text"
-        for key, entry in entries
-        if isinstance(entry, Mapping)
-        for field in ("name", "id")
-        if isinstance(entry.get(field), stackfile.Secure)
-    )
-
-
-def _revealed(value: Any, field: str) -> Any:
-    if isinstance(value, stackfile.Secure):
-        return config_module.stand_in(field, value.ciphertext)
-    if isinstance(value, dict):
-        return {k: _revealed(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_revealed(v, field) for v in value]
-    return value
-
-
-def _has_secure(value: Any) -> bool:
-    if isinstance(value, stackfile.Secure):
-        return True
-    if isinstance(value, dict):
-        return any(_has_secure(v) for v in value.values())
-    return isinstance(value, list) and any(_has_secure(v) for v in value)
-
-
-def project_dir(start: Path | None = None) -> Path:
-    """Where stack files are, as the Pulumi CLI finds its project: the nearest directory
-    from `start` (the working directory) up that holds a Pulumi.yaml; else this program's."""
-    here = (start or Path.cwd()).resolve()
-    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), PROJECT_DIR)
-
-
-def stack_file_path(stack: str, start: Path | None = None) -> Path:
-    return project_dir(start) / f"Pulumi.{stack}.yaml"
-
-
-@functools.cache
-def project_name() -> str:
-    return str(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"])
-
-
 def run(
     config: Mapping[str, str],
     stack: str = "dev",
@@ -210,7 +93,7 @@ def run(
     A stack reference gets the outputs given for it in `stacks`; otherwise, if it names a
     stack of this project with a stack file here, that stack file's outputs under mocks.
     """
-    known = {name: _sibling_outputs(name) for name in referenced_stacks(config) if name not in (stacks or {})}
+    known = {name: _sibling_outputs(name) for name in stackfile.referenced_stacks(config) if name not in (stacks or {})}
     senders = known | dict(stacks or {})
     if senders:
         # The senders' outputs are known before the run: what a `from` names is checked
@@ -223,7 +106,7 @@ def run(
 
 
 def run_stack_file(path: Path | str) -> Run:
-    stack_file = read_stack_file(path)
+    stack_file = stackfile.read_stack_file(path)
     return run(stack_file.config, stack_file.stack, secret_keys=stack_file.secret_keys)
 
 
@@ -241,7 +124,12 @@ def _run(
         pulumi.runtime.set_all_config(config, sorted(secret_keys))
         log = _Log()
         pulumi.runtime.set_mocks(
-            monitor.mocks, project=project_name(), stack=stack, preview=False, logger=log.logger, monitor=monitor
+            monitor.mocks,
+            project=stackfile.project_name(),
+            stack=stack,
+            preview=False,
+            logger=log.logger,
+            monitor=monitor,
         )
         # Mock settings leave the pending-output set to a process-wide default; a failed run
         # would leave its tasks there for the next run to wait on.
@@ -556,35 +444,8 @@ class AzureMocks(mocks.Mocks):
         raise NotImplementedError(f"no Azure mock for the function {args.token}")
 
 
-def referenced_stacks(config: Mapping[str, str]) -> dict[str, list[str]]:
-    """Stacks named by `from` in subscriptions, each with the subscriptions naming it: the
-    stand-in backend must know them before the run starts (Pulumi's runtime state is
-    global, so runs cannot nest)."""
-    try:
-        subscriptions = json.loads(config.get(f"{project_name()}:subscriptions", "{}"))
-        named: dict[str, list[str]] = {}
-        for key, entry in subscriptions.items():
-            stack = entry.get("from", {}).get("stack")
-            if isinstance(stack, str):
-                named.setdefault(stack, []).append(key)
-        return named
-    except (ValueError, AttributeError, TypeError, RecursionError):
-        return {}  # the program reports malformed config itself
-
-
-def sibling_file(stack: str) -> Path | None:
-    """The stack file of a stack of this project (`silo-a`, `federation/silo-a` or
-    `org/federation/silo-a`) if it is here."""
-    *_, project, name = ["", *stack.split("/")]
-    path = stack_file_path(name)
-    try:
-        return path if project in ("", project_name()) and path.is_file() else None
-    except OSError:  # a name too long for the file system is no file here
-        return None
-
-
 def _sibling_outputs(stack: str) -> Mapping[str, Any]:
     """Outputs of another stack of this project, from its stack file run under mocks; none
     for a stack that is not here (the program then says which output it lacks)."""
-    path = sibling_file(stack)
+    path = stackfile.sibling_file(stack)
     return run_stack_file(path).outputs if path else {}

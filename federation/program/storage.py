@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from federation.config import Config, Storage
-from federation.graph import SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Value
-from federation.monitoring import BLOB_LOGS, DIAGNOSTIC_SETTING, DIAGNOSTICS_NAME, Monitor
+from federation.program.graph import SUBSCRIPTION, TENANT, Concat, Graph, Guid, Node, Value
+from federation.program.monitoring import BLOB_LOGS, DIAGNOSTIC_SETTING, DIAGNOSTICS_NAME, Monitor
 
 COMPONENT = "federation:storage:Storage"
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from federation import datasets, exports, naming, sharing
-from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, Share
+from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, Share, naming
+from federation.program import datasets, exports
 
 
 class HandoffError(Exception):
@@ -54,7 +54,7 @@ class Ids:
 
 
 def invited_to(config: Config, participant: str) -> list[str]:
-    return [name for name in sorted(config.shares) if participant in sharing.invited(config, config.shares[name])]
+    return [name for name in sorted(config.shares) if participant in config.invited(config.shares[name])]
 
 
 def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
@@ -82,7 +82,7 @@ def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
             f"    invitationId: {_quote(ids.get(name, 'invitations', participant))}{stand_in}",
             f"    sourceLocation: {_quote(config.location)}",
         ]
-        expires = sharing.expiry(config.participants[participant], share)
+        expires = share.expiry_for(config.participants[participant])
         if expires is not None:
             lines.append(f"    expires: {_quote(expires)}")
         lines.append("    datasets:")

@@ -22,9 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from federation import offline, plan, storage
-from federation.graph import Secret
-from federation.offline import Registration, Run
+from federation.program import storage
+from federation.program.graph import Secret
+from federation.review import offline, plan
+from federation.review.offline import Registration, Run
 
 _FIXED_AT_CREATION = {storage.STORAGE_ACCOUNT: storage.FIXED_AT_CREATION}
 

@@ -5,8 +5,8 @@ the same storage properties; only the type token's suffix and the parent differ.
 """
 
 from federation.config import Location
-from federation.graph import ALL, Node, Value
-from federation.storage import Role, Target
+from federation.program.graph import ALL, Node, Value
+from federation.program.storage import Role, Target
 
 
 def kind(location: Location, hns: bool) -> tuple[str, str]:

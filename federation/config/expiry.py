@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pulumi
 
-from federation import sharing
 from federation.config import NAMESPACE, Config
 
 # How far ahead an expiry is worth a warning: time to agree and deploy a new date.
@@ -58,8 +57,8 @@ def expiries(config: Config) -> list[Expiry]:
     found = []
     for name in sorted(config.shares):
         share = config.shares[name]
-        for key in sharing.invited(config, share):
-            expires = sharing.expiry(config.participants[key], share)
+        for key in config.invited(share):
+            expires = share.expiry_for(config.participants[key])
             if expires is not None:
                 setter = "shares" if expires == share.expires else "participants"
                 where = f"{NAMESPACE}:{setter}.{name if setter == 'shares' else key}.expires"

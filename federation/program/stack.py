@@ -1,9 +1,9 @@
 """What one stack builds from its config: the whole resource graph and its outputs."""
 
-from federation import exports, monitoring, receiving, sharing, storage
 from federation.config import Config
-from federation.graph import Graph, Node
-from federation.storage import BLOB_DATA_CONTRIBUTOR, BLOB_DATA_READER, Role
+from federation.program import exports, monitoring, receiving, sharing, storage
+from federation.program.graph import Graph, Node
+from federation.program.storage import BLOB_DATA_CONTRIBUTOR, BLOB_DATA_READER, Role
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 ACCOUNT = "azure-native:datashare:Account"

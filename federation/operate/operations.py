@@ -11,10 +11,10 @@ from azure.core.exceptions import AzureError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare.models import ProviderShareSubscription
 
-from federation import access
-from federation.azure import WORKERS, Limits, explain
 from federation.config import Config
-from federation.workers import each
+from federation.operate import access
+from federation.operate.azure import WORKERS, Limits, explain
+from federation.operate.workers import each
 
 
 class UnknownTargetError(Exception):

@@ -3,9 +3,8 @@ that tells people of a failed snapshot. Storage sends its own logs (see `storage
 
 from dataclasses import dataclass
 
-from federation import naming
-from federation.config import Config
-from federation.graph import Concat, Graph, Node, Value
+from federation.config import Config, naming
+from federation.program.graph import Concat, Graph, Node, Value
 
 COMPONENT = "federation:monitoring:Monitoring"
 WORKSPACE = "azure-native:operationalinsights:Workspace"

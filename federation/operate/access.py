@@ -15,10 +15,9 @@ from azure.core.exceptions import DeserializationError, ResourceNotFoundError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare import models as m
 
-from federation import expiry, sharing
-from federation.azure import WORKERS, AzureError, Limits, every
-from federation.config import NAMESPACE, Config
-from federation.workers import each
+from federation.config import NAMESPACE, Config, expiry
+from federation.operate.azure import WORKERS, AzureError, Limits, every
+from federation.operate.workers import each
 
 RECENT = 5  # synchronizations shown per share or subscription
 SUCCEEDED = {"succeeded", "completed"}
@@ -223,7 +222,7 @@ def _sent(
         )
     )
     share = config.shares[name]
-    invited = sharing.invited(config, share)
+    invited = config.invited(share)
     matched, skipped = [], []
     for s in subscriptions:
         if not s.share_subscription_object_id:
@@ -231,7 +230,7 @@ def _sent(
             continue
         participant, how = owner(s, found, config)
         is_invited = participant in invited
-        expected = sharing.expiry(config.participants[participant], share) if participant and is_invited else None
+        expected = share.expiry_for(config.participants[participant]) if participant and is_invited else None
         setter = "shares" if expected is not None and expected == share.expires else "participants"
         subscription = Subscription(
             id=printable(s.share_subscription_object_id),

@@ -3,10 +3,10 @@ mappings) and when snapshots are copied (a scheduled trigger)."""
 
 from collections.abc import Callable
 
-from federation import datasets
 from federation.config import NAMESPACE, Config, Subscription
-from federation.graph import ALL, STACK_REFERENCE, Graph, Node, Value, with_optional
-from federation.storage import BLOB_DATA_CONTRIBUTOR, Target
+from federation.program import datasets
+from federation.program.graph import ALL, STACK_REFERENCE, Graph, Node, Value, with_optional
+from federation.program.storage import BLOB_DATA_CONTRIBUTOR, Target
 
 COMPONENT = "federation:receiving:Subscription"
 SHARE_SUBSCRIPTION = "azure-native:datashare:ShareSubscription"

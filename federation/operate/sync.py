@@ -12,8 +12,8 @@ from azure.core.exceptions import AzureError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare.models import ShareSubscriptionSynchronization, Synchronize
 
-from federation.access import FAILED, SUCCEEDED, format_time, printable
-from federation.azure import Limits, every, explain
+from federation.operate.access import FAILED, SUCCEEDED, format_time, markdown, printable
+from federation.operate.azure import Limits, every, explain
 
 # What is left for canceling a snapshot once the deadline is reached: the command ends
 # within this of --timeout, canceled or saying it could not cancel.
@@ -219,6 +219,23 @@ def render_text(snapshot: Snapshot) -> str:
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         out.extend("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(snapshot: Snapshot) -> str:
+    """The snapshot for a pull request or a job summary, Azure's text escaped."""
+    late = f" (still running at --timeout: cancel {snapshot.cancel})" if snapshot.timed_out else ""
+    said = f": {snapshot.message}" if snapshot.message else ""
+    span = f", {snapshot.start} to {snapshot.end}" if snapshot.start and snapshot.end else ""
+    out = [
+        markdown(f"Snapshot {snapshot.id} of subscription {snapshot.subscription}: {snapshot.status}{late}{span}{said}")
+    ]
+    if snapshot.datasets:
+        out += ["", "| Dataset | Status | Files written | Bytes written |", "| --- | --- | --- | --- |"]
+        out += [
+            f"| {markdown(d.name)} | {markdown(d.status)} | {_shown(d.files_written)} | {_shown(d.size_written)} |"
+            for d in snapshot.datasets
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -1,9 +1,9 @@
 """The sending side: a share, its datasets, its snapshot schedule and its invitations."""
 
-from federation import datasets
 from federation.config import Config, Participant, Share
-from federation.graph import ALL, Graph, Node, Value, with_optional
-from federation.storage import BLOB_DATA_READER, Target
+from federation.program import datasets
+from federation.program.graph import ALL, Graph, Node, Value, with_optional
+from federation.program.storage import BLOB_DATA_READER, Target
 
 COMPONENT = "federation:sharing:Share"
 SHARE = "azure-native:datashare:Share"
@@ -55,7 +55,7 @@ def add(
             )
         )
     invitation_ids = {}
-    for key in invited(config, share):
+    for key in config.invited(share):
         invitation = graph.add(
             Node(
                 INVITATION,
@@ -72,11 +72,6 @@ def add(
     return output
 
 
-def invited(config: Config, share: Share) -> list[str]:
-    """Keys of the participants a share invites, sorted: its list, or every participant."""
-    return sorted(share.participants if share.participants is not None else config.participants)
-
-
 def _target(participant: Participant, share: Share) -> dict[str, Value]:
     """Whom an invitation goes to, and until when."""
     return with_optional(
@@ -84,13 +79,5 @@ def _target(participant: Participant, share: Share) -> dict[str, Value]:
         target_email=participant.email,
         target_active_directory_id=participant.tenant_id,
         target_object_id=participant.object_id,
-        expiration_date=expiry(participant, share),
+        expiration_date=share.expiry_for(participant),
     )
-
-
-def expiry(participant: Participant, share: Share) -> str | None:
-    """When a participant's access to a share ends: the earlier of the share's and the
-    participant's expiry."""
-    expiries = [t for t in (share.expires, participant.expires) if t is not None]
-    # UTC times in one fixed spelling compare correctly as text.
-    return min(expiries) if expiries else None

@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from federation import offline
-from federation.graph import Secret
-from federation.offline import Registration, Run
+from federation.program.graph import Secret
+from federation.review import offline
+from federation.review.offline import Registration, Run
 
 SECRET = "[secret]"
 

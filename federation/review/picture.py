@@ -7,8 +7,9 @@ a diff's picture marks what the change adds, removes, replaces or changes.
 
 from dataclasses import dataclass, field, replace
 
-from federation import diff, receiving, sharing, storage
 from federation.config import Config, Location, Participant, Schedule
+from federation.program import receiving, sharing, storage
+from federation.review import diff
 
 STATUSES = ("added", "removed", "replaced", "changed")
 # (fill, stroke): readable in GitHub's light and dark themes; removed ones also dashed.
@@ -68,10 +69,10 @@ def of(config: Config) -> Picture:
         _box(picture, "share", name, "\n".join([f"share {name}", _schedule(share.schedule)]))
         for key, datasets in _by_storage(share.datasets).items():
             _arrow(picture, f"storage:{key}", f"share:{name}", datasets)
-        for key in sharing.invited(config, share):
+        for key in config.invited(share):
             participant = config.participants[key]
             _box(picture, "participant", key, f"{key}\n{_identity(participant)}")
-            expires = sharing.expiry(participant, share)
+            expires = share.expiry_for(participant)
             _arrow(
                 picture, f"share:{name}", f"participant:{key}", "invitation" + (f" until {expires}" if expires else "")
             )

@@ -1,0 +1,208 @@
+"""The stacks a command reads: a stack file by name or path (or from git), its config
+checked whole, the outputs of the stacks it receives from, and for the Azure commands its
+real config with secrets (`pulumi config --json --show-secrets`)."""
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from federation import config
+from federation.cli.errors import InvalidError, MissingSendersError, UnknownError, UsageError
+from federation.config import stackfile
+from federation.review import offline
+
+
+def named(args: argparse.Namespace) -> tuple[str, stackfile.StackFile, str]:
+    """The stack file a command reads, as shown in messages, and the stack's name:
+    --config, or Pulumi.<STACK>.yaml (default dev) beside the nearest Pulumi.yaml."""
+    path = Path(args.config) if args.config else stackfile.stack_file_path(args.stack or "dev")
+    stack_file = read(str(path))
+    return stackfile.show_name(str(path)), stack_file, args.stack or stack_file.stack
+
+
+# What the Azure commands read of a stack's config besides names: who is invited to what,
+# and until when. Stand-ins for secrets there would match, revoke and adjust wrongly.
+_ACCESS_KEYS = (f"{config.NAMESPACE}:participants", f"{config.NAMESPACE}:shares")
+SUBSCRIPTION_KEY = f"{config.PROVIDER}:subscriptionId"
+_PROVIDER_SETTINGS = (SUBSCRIPTION_KEY, f"{config.PROVIDER}:environment")
+
+
+def live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
+    """The stack's validated config for an Azure command, and the provider settings it
+    reads (azure-native:subscriptionId, azure-native:environment). Nothing runs, so the
+    stacks its `from` names need no outputs here. Secrets come from --config-json, what
+    `pulumi config --json --show-secrets` prints: a stack file holds only ciphertext, and
+    the commands never act on stand-ins for it."""
+    shown, stack_file, stack = named(args)
+    valid(shown, stack_file, stack)
+    from_file = parse(stack_file, stack)
+    if args.config_json is not None:
+        values, secret = config_json(args.config_json)
+        try:
+            real = config.parse(values, stack, secret)
+        except config.ConfigError as error:
+            n = len(error.problems)
+            raise InvalidError(
+                f"--config-json: {n} problem{'s' if n > 1 else ''} in stack config:\n"
+                + "\n".join(f"  {p}" for p in error.problems)
+            ) from None
+        here = (from_file.resource_group, from_file.account_name)
+        if (real.resource_group, real.account_name) != here:
+            raise UnknownError(
+                f"--config-json names account {real.account_name} in {real.resource_group}, {shown} names "
+                f"{here[1]} in {here[0]}: is it another stack's config? (`pulumi config --json --show-secrets "
+                f"--stack {stack}`)"
+            )
+        settings = {k: values[k] for k in _PROVIDER_SETTINGS if k in values}
+        return real, settings
+    needed = [k for k in _ACCESS_KEYS if args.command != "sync"]
+    if not args.subscription:
+        needed.append(SUBSCRIPTION_KEY)
+    hidden = sorted(set(needed) & stack_file.secret_keys)
+    if hidden:
+        raise UnknownError(
+            f"{', '.join(hidden)} {'is a secret' if len(hidden) == 1 else 'are secrets'} in {shown}, which holds only "
+            f"ciphertext, and {args.command} acts on no stand-in: pass the real config with "
+            f"`pulumi config --json --show-secrets --stack {stack} | federation {args.command} {stack} --config-json -`"
+        )
+    settings = {k: stack_file.config[k] for k in _PROVIDER_SETTINGS if k in stack_file.config}
+    return from_file, settings
+
+
+def config_json(source: str) -> tuple[dict[str, str], frozenset[str]]:
+    """A stack's config as `pulumi config --json --show-secrets` prints it: per key its
+    value (structured ones also as objectValue) and whether it is a secret; as the engine
+    hands config to a program (text, structured values as JSON) and the secret keys."""
+    shown = "--config-json " + stackfile.show_name(source)
+    data = sys.stdin.read() if source == "-" else stackfile.read_bytes(Path(source))
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise UsageError(f"{shown} is not JSON (what `pulumi config --json --show-secrets` prints)") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{shown} is not a map of config keys (what `pulumi config --json --show-secrets` prints)")
+    values: dict[str, str] = {}
+    secret: set[str] = set()
+    for key, entry in document.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("secret", False), bool):
+            raise UsageError(f"{shown}: {key} is not a config entry ({{value, secret}})")
+        value = entry.get("value")
+        if entry.get("secret") and (value is None or value == "[secret]"):
+            raise UsageError(f"{shown}: {key} is a secret without its value: run `pulumi config --json --show-secrets`")
+        if value is None and "objectValue" in entry:  # `value` is the same, as JSON text
+            value = json.dumps(entry["objectValue"])
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise UsageError(f"{shown}: {key} has a value that is not text")
+        values[key] = value
+        if entry.get("secret"):
+            secret.add(key)
+    return values, frozenset(secret)
+
+
+def parse(stack_file: stackfile.StackFile, stack: str) -> config.Config:
+    return config.parse(stack_file.config, stack, stack_file.secret_keys)
+
+
+def run(shown: str, stack_file: stackfile.StackFile, stack: str, senders: Mapping[str, Any]) -> offline.Run:
+    """The program under mocks, after the whole config is checked."""
+    check(shown, stack_file, stack, senders)
+    run = offline.run(stack_file.config, stack, stacks=senders, secret_keys=stack_file.secret_keys)
+    if run.error is not None:
+        raise InvalidError(f"{shown}: {run.error}")
+    return run
+
+
+def check(shown: str, stack_file: stackfile.StackFile, stack: str, senders: Mapping[str, Any]) -> None:
+    """Everything wrong with a stack file's config, all at once, before anything runs;
+    then, if nothing is, senders whose outputs are missing."""
+    valid(shown, stack_file, stack)
+    need_senders(
+        stack_file,
+        senders,
+        lambda name: f"give its outputs with --outputs {name}=FILE (what `pulumi stack output --json` prints for it)",
+    )
+
+
+def valid(shown: str, stack_file: stackfile.StackFile, stack: str) -> None:
+    """Everything wrong with a stack file's config, all at once."""
+    problems = list(stack_file.problems)
+    try:
+        parse(stack_file, stack)
+    except config.ConfigError as error:
+        problems += error.problems
+    if problems:
+        n = len(problems)
+        raise InvalidError(
+            f"{shown}: {n} problem{'s' if n > 1 else ''} in stack config:\n" + "\n".join(f"  {p}" for p in problems)
+        )
+
+
+def need_senders(stack_file: stackfile.StackFile, senders: Mapping[str, Any], remedy: Callable[[str], str]) -> None:
+    """Refuse (exit 6) when stacks `from` names have neither given outputs nor a stack file
+    here: one line per subscription naming one, with `remedy` for that stack."""
+    missing = [
+        (stackfile.show_name(name), keys)
+        for name, keys in sorted(stackfile.referenced_stacks(stack_file.config).items())
+        if name not in senders and stackfile.sibling_file(name) is None
+    ]
+    if missing:
+        raise MissingSendersError(
+            "\n".join(
+                f"{config.NAMESPACE}:subscriptions.{key}.from.stack: sender stack {name} has no stack file here; "
+                + remedy(name)
+                for name, keys in missing
+                for key in keys
+            )
+        )
+
+
+def read(spec: str) -> stackfile.StackFile:
+    """A stack file from disk, or `REV:PATH` from git (`origin/main:Pulumi.prod.yaml`)."""
+    path, shown = Path(spec), stackfile.show_name(spec)
+    try:
+        exists = path.is_file()
+    except OSError as error:  # a name longer than the file system allows
+        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+    if exists:
+        return stackfile.read_stack_file(path)
+    rev, colon, name = spec.partition(":")
+    if not colon:
+        raise UsageError(f"no stack file {shown}")
+    try:
+        shown_git = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, check=False)
+    except OSError as error:  # no git here
+        raise UsageError(f"cannot read {shown} from git: {error.strerror}") from None
+    if shown_git.returncode != 0:
+        reason = " ".join(shown_git.stderr.decode(errors="replace").split())
+        raise UsageError(f"cannot read {shown} from git: {stackfile.show_name(reason, 300)}")
+    return stackfile.read_stack_file(Path(name), shown_git.stdout)
+
+
+def senders(given: list[str]) -> dict[str, Mapping[str, Any]]:
+    """Stand-in outputs of sender stacks, `STACK=FILE` each."""
+    senders: dict[str, Mapping[str, Any]] = {}
+    for entry in given:
+        name, equals, file = entry.partition("=")
+        if not equals or not name or not file:
+            raise UsageError(f"--outputs {stackfile.show_name(entry)}: expected STACK=FILE")
+        source = f"--outputs {stackfile.show_name(entry)}: {stackfile.show_name(file)}"
+        senders[name] = stack_outputs(source, stackfile.read_bytes(Path(file)))
+    return senders
+
+
+def stack_outputs(source: str, data: bytes | str) -> dict[str, Any]:
+    """A stack's outputs as `pulumi stack output --json` prints them; `source` names where
+    they came from in messages."""
+    try:
+        outputs = json.loads(data)
+    except (ValueError, RecursionError):
+        raise UsageError(f"{source} is not JSON (what `pulumi stack output --json` prints)") from None
+    if not isinstance(outputs, dict):
+        raise UsageError(f"{source} is not a map of stack outputs (what `pulumi stack output --json` prints)")
+    return outputs

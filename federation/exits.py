@@ -1,0 +1,13 @@
+"""Exit codes: what the command line returns, and the commands it runs report. Each
+command's meaning of a code is in docs/operating.md and docs/review.md."""
+
+OK = 0
+UNREADABLE = 1  # a file cannot be read; Azure refused or could not be reached; a change failed
+INVALID_CONFIG = 2  # invalid stack config, or a name config lacks; nothing ran
+DESTRUCTIVE = 3  # diff --fail-on-delete: something would be deleted or replaced
+WOULD_FAIL = 4  # diff: the deployment would fail
+PROBLEMS = 4  # access --check: problems; reconcile, revoke: something left to a person; sync: failed
+TIMEOUT = 5  # sync: still running at --timeout (then canceled)
+NO_SENDER_OUTPUTS = 6  # a `from` names a stack whose outputs are not here
+POLICY = 7  # check: a mandatory policy is violated
+INTERRUPTED = 130  # Ctrl-C, as shells report it

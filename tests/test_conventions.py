@@ -96,3 +96,10 @@ def test_reconcile_takes_y(arm: FakeArm, federation: Cli) -> None:
     arm.received[UPDATES] = Received()
     code, out, _ = federation("reconcile", "-y")
     assert (code, out) == (exits.OK, "Live access matches config: nothing to do.\n")
+
+
+def test_diff_names_its_stack_with_s(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(PROJECT)
+    code, out, _ = run(capsys, "diff", "Pulumi.dev.yaml", "Pulumi.dev.yaml", "-s", "prod", "-o", "markdown")
+    assert code == 0
+    assert out.startswith("**Config change for `prod`**")

@@ -60,6 +60,7 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     p = command("diff", f"what changing BASE into HEAD would do (exit {exits.WOULD_FAIL} if the deployment would fail)")
     p.add_argument("base", help="stack file, or REV:PATH read with git; names the stack")
     p.add_argument("head", help="stack file, or REV:PATH read with git")
+    p.add_argument("-s", "--stack", help="the stack both sides are of (default: as BASE names it)")
     _output(p)
     _senders(p)
     p.add_argument(

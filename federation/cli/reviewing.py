@@ -29,8 +29,8 @@ def plan_command(args: argparse.Namespace) -> int:
 def diff_command(args: argparse.Namespace) -> int:
     base_file, head_file = stacks.read(args.base), stacks.read(args.head)
     # One stack name for both sides, so the same resource has the same URN in both: the
-    # base's, the stack as it is deployed.
-    stack = base_file.stack
+    # base's, the stack as it is deployed, unless named.
+    stack = args.stack or base_file.stack
     senders = stacks.senders(args.outputs)
     for spec, stack_file in ((args.base, base_file), (args.head, head_file)):
         stacks.check(stackfile.show_name(spec), stack_file, stack, senders)

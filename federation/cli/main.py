@@ -21,6 +21,7 @@ COMMANDS = {
     "diff": reviewing.diff_command,
     "handoff": reviewing.handoff_command,
     "schema": reviewing.schema_command,
+    "check": reviewing.check_command,
 }
 
 

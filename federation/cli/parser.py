@@ -14,7 +14,7 @@ DESCRIPTION = """The data-exchange layer of a federated-learning consortium on A
 Offline, with no Pulumi CLI, backend or Azure access: plan, diff, handoff, schema, check.
 On the live Data Share account of a stack: access, reconcile, revoke, sync."""
 
-OFFLINE = ("plan", "diff", "handoff", "schema")
+OFFLINE = ("plan", "diff", "handoff", "schema", "check")
 ONLINE = ("access", "reconcile", "revoke", "sync")
 
 _DURATION = re.compile(r"(\d+)([smh])")
@@ -45,7 +45,7 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     """The parser; `commands` maps each command's name to what runs it (set as `command`)."""
     parser = argparse.ArgumentParser(prog=program_name(), description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    sub = parser.add_subparsers(required=True, metavar="{" + ",".join((*OFFLINE, *ONLINE, "check")) + "}")
+    sub = parser.add_subparsers(required=True, metavar="{" + ",".join((*OFFLINE, *ONLINE)) + "}")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         found = sub.add_parser(name, help=help, description=help)
@@ -80,6 +80,19 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     )
 
     command("schema", "the JSON Schema of stack files, for editors")
+
+    p = command(
+        "check",
+        f"the consortium's policy pack over what a stack config builds (exit {exits.POLICY} if mandatory fails)",
+    )
+    _stack(p, positional=True)
+    _output(p)
+    _senders(p)
+    p.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="policy config, as `--policy-pack-config` takes it (default: policy.json beside Pulumi.yaml's project)",
+    )
 
     p = command("access", "review who holds access to the stack's shares")
     _stack(p, positional=True)

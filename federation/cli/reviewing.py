@@ -8,7 +8,7 @@ from pathlib import Path
 
 from federation import exits
 from federation.cli import stacks
-from federation.cli.errors import UnknownError
+from federation.cli.errors import InvalidError, UnknownError
 from federation.config import schema, stackfile
 from federation.review import diff, handoff, offline, picture, plan
 
@@ -83,6 +83,30 @@ def handoff_command(args: argparse.Namespace) -> int:
 def schema_command(args: argparse.Namespace) -> int:
     sys.stdout.write(schema.render())
     return exits.OK
+
+
+def check_command(args: argparse.Namespace) -> int:
+    # The policy SDK and jsonschema only for this command.
+    from federation.review import check
+
+    shown, stack_file, stack = stacks.named(args)
+    run = stacks.run(shown, stack_file, stack, stacks.senders(args.outputs))
+    source = Path(args.policy_config) if args.policy_config else None
+    try:
+        settings = check.read_config(source)
+    except check.PolicyConfigError as error:
+        where = stackfile.show_name(str(source or check.DEFAULT_CONFIG))
+        n = len(error.problems)
+        raise InvalidError(
+            f"{where}: {n} problem{'s' if n > 1 else ''} in policy config:\n"
+            + "\n".join(f"  {p}" for p in error.problems)
+        ) from None
+    for name in settings.unknown:
+        print(f"warning: the policy config names {name}, which is no policy of the pack", file=sys.stderr)
+    violations = check.evaluate(run, settings)
+    render = {"text": check.render_text, "markdown": check.render_markdown, "json": check.render_json}
+    sys.stdout.write(render[args.output](violations, stack, settings))
+    return exits.POLICY if check.mandatory(violations) else exits.OK
 
 
 def warn(run: offline.Run) -> None:

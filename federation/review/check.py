@@ -1,0 +1,272 @@
+"""`federation check`: the consortium's policy pack (policy/consortium.py, the one `pulumi
+preview --policy-pack policy/` runs) over the resources the program registers under mocks,
+with its config read and checked as the Pulumi CLI reads and checks it."""
+
+import functools
+import importlib.util
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+
+from federation.config import stackfile
+from federation.review import offline, plan
+
+RULES = stackfile.PROJECT_DIR / "policy" / "consortium.py"
+# The consortium's policy config: what `--policy-pack-config policy.json` gives the engine.
+DEFAULT_CONFIG = stackfile.PROJECT_DIR / "policy.json"
+LEVELS = tuple(level.value for level in EnforcementLevel)
+
+
+class PolicyConfigError(Exception):
+    """A policy config the Pulumi CLI would refuse: every problem, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Each policy's enforcement level and config, after defaults; and what the config
+    names that no policy has (passed over, as the CLI does, but worth a warning)."""
+
+    levels: Mapping[str, str]
+    configs: Mapping[str, Mapping[str, Any]]
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str
+    severity: str
+    message: str
+    urn: str | None
+    remediation: str | None
+    framework: str | None
+
+    @property
+    def resource(self) -> str:
+        if self.urn is None:
+            return "(stack)"
+        type_, name = self.urn.rsplit("::", 2)[-2:]
+        return f"{type_.rsplit('$', 1)[-1]} {name}"
+
+
+@functools.cache
+def rules() -> ModuleType:
+    """The pack's rules module, loaded from its file: the pack directory is what `pulumi
+    policy publish` uploads, so the rules live there and not in this package."""
+    spec = importlib.util.spec_from_file_location("federation_policy_consortium", RULES)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the policy rules from {RULES}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def configure(document: Any) -> Settings:
+    """A policy config (`--policy-pack-config` JSON) as the CLI takes it: per policy an
+    enforcement level, or an object of `enforcementLevel` and the policy's properties;
+    `all` sets every policy's level. Each policy's config is checked against its schema
+    as `pulumi policy validate-config` checks it (properties and required; others pass),
+    then its schema's defaults fill in what is left out, as `pulumi preview` does."""
+    if not isinstance(document, Mapping):
+        raise PolicyConfigError(["the policy config must be a JSON object of policy names"])
+    policies = rules().by_name()
+    problems: list[str] = []
+    entries: dict[str, dict[str, Any]] = {}
+    for name, value in document.items():
+        if isinstance(value, str):
+            value = {"enforcementLevel": value}
+        if not isinstance(value, Mapping):
+            problems.append(f"{name}: must be an enforcement level or an object; got {json.dumps(value)}")
+            continue
+        level = value.get("enforcementLevel")
+        if level is not None and level not in LEVELS:
+            problems.append(f"{name}.enforcementLevel: {json.dumps(level)} is not one of {', '.join(LEVELS)}")
+        entries[name] = dict(value)
+    default = entries.pop("all", {}).get("enforcementLevel") or rules().ENFORCEMENT.value
+    levels, configs = {}, {}
+    for name, policy in policies.items():
+        entry = entries.get(name, {})
+        properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+        schema = policy.config_schema
+        if schema is not None:
+            wrapper = {"type": "object", "properties": schema.properties, "required": schema.required or []}
+            for error in sorted(jsonschema.Draft7Validator(wrapper).iter_errors(properties), key=str):
+                where = ".".join([name, *map(str, error.absolute_path)])
+                problems.append(f"{where}: {error.message}")
+            defaults = {k: s["default"] for k, s in schema.properties.items() if "default" in s}
+            properties = defaults | properties
+        levels[name] = entry.get("enforcementLevel") or (policy.enforcement_level or default)
+        levels[name] = getattr(levels[name], "value", levels[name])
+        configs[name] = properties
+    if problems:
+        raise PolicyConfigError(problems)
+    return Settings(levels, configs, tuple(sorted(set(entries) - set(policies))))
+
+
+def read_config(path: Path | None) -> Settings:
+    """The policy config at `path`, or the consortium's (policy.json) when none is named."""
+    path = path or DEFAULT_CONFIG
+    data = stackfile.read_bytes(path)
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise PolicyConfigError([f"{stackfile.show_name(str(path))} is not JSON"]) from None
+    return configure(document)
+
+
+def evaluate(run: offline.Run, settings: Settings) -> list[Violation]:
+    """Every violation of the pack's policies by what the run registers: resource policies
+    over each resource's inputs, stack policies over all outputs and dependencies."""
+    found: list[Violation] = []
+    registered = [r for r in run.resources if not r.read]
+    resources = _policy_resources(registered)
+    for name, policy in rules().by_name().items():
+        level = settings.levels[name]
+        if level == EnforcementLevel.DISABLED.value:
+            continue
+        config = settings.configs[name]
+
+        def report(message: str, urn: str | None, *, policy: Any = policy, level: str = level) -> None:
+            framework = policy.framework
+            shown = f"{framework.name} {framework.version} {framework.reference}" if framework else None
+            found.append(
+                Violation(
+                    policy.name,
+                    level,
+                    policy.severity.value if policy.severity else "",
+                    message,
+                    urn,
+                    policy.remediation_steps,
+                    shown,
+                )
+            )
+
+        if isinstance(policy, ResourceValidationPolicy):
+            for registration in registered:
+                args = ResourceValidationArgs(
+                    registration.type,
+                    offline.plain(dict(registration.inputs)),
+                    registration.urn,
+                    registration.name,
+                    _options(registration),
+                    None,
+                    config=config,
+                )
+                policy.validate(args, _at(report, registration.urn))
+        else:
+            policy.validate(StackValidationArgs(list(resources.values()), config=config), report)
+    return found
+
+
+def _at(report: Callable[..., None], urn: str) -> Callable[[str, str | None], None]:
+    """For a resource policy: its violations are the resource's, whatever URN it names."""
+
+    def reported(message: str, named: str | None = None) -> None:
+        report(message, urn)
+
+    return reported
+
+
+def _options(registration: offline.Registration) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=registration.protect,
+        ignore_changes=list(registration.ignore_changes),
+        delete_before_replace=registration.delete_before_replace,
+        aliases=list(registration.aliases),
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=registration.parent,
+    )
+
+
+def _policy_resources(registered: list[offline.Registration]) -> dict[str, PolicyResource]:
+    """Each resource as a stack policy sees it: outputs, parent and dependencies, in
+    registration order (what a resource depends on comes first)."""
+    found: dict[str, PolicyResource] = {}
+    for r in registered:
+        found[r.urn] = PolicyResource(
+            r.type,
+            offline.plain(dict(r.outputs)),
+            r.urn,
+            r.name,
+            _options(r),
+            None,
+            found.get(r.parent or ""),
+            [found[d] for d in r.depends_on if d in found],
+            {key: [found[u] for u in urns if u in found] for key, urns in r.property_dependencies.items()},
+        )
+    return found
+
+
+def mandatory(violations: list[Violation]) -> list[Violation]:
+    return [v for v in violations if v.level == EnforcementLevel.MANDATORY.value]
+
+
+def render_text(violations: list[Violation], stack: str, settings: Settings) -> str:
+    out = [
+        f"Policy check of stack {stack} (offline, under mocks; pack {rules().PACK}, {len(settings.levels)} policies)"
+    ]
+    for v in violations:
+        out += ["", f" {v.level:<9} {v.policy}  {v.resource}", f"     {v.message}"]
+        if v.remediation:
+            out.append(f"     remediation: {v.remediation}")
+    out += ["", _summary(violations)]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(violations: list[Violation], stack: str, settings: Settings) -> str:
+    out = [f"**Policy check of `{stack}`** ({rules().PACK}): {_summary(violations)}"]
+    if violations:
+        out += ["", "| Level | Policy | Resource | Violation | Remediation |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            f"| {v.level} | `{v.policy}` | `{plan.cell(v.resource)}` | {plan.cell(v.message)} | "
+            f"{plan.cell(v.remediation or '')} |"
+            for v in violations
+        ]
+    return "\n".join(out) + "\n"
+
+
+def render_json(violations: list[Violation], stack: str, settings: Settings) -> str:
+    document = {
+        "stack": stack,
+        "pack": rules().PACK,
+        "levels": dict(settings.levels),
+        "violations": [
+            {
+                "policy": v.policy,
+                "level": v.level,
+                "severity": v.severity,
+                "urn": v.urn,
+                "message": v.message,
+                "remediation": v.remediation,
+                "framework": v.framework,
+            }
+            for v in violations
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _summary(violations: list[Violation]) -> str:
+    if not violations:
+        return "no violations."
+    noun = "violation" if len(violations) == 1 else "violations"
+    return f"{len(violations)} {noun}, {len(mandatory(violations))} mandatory."

@@ -1,0 +1,347 @@
+"""The consortium's policy pack: each rule passes the committed stacks and fails what breaks
+it, on the committed stacks and on generated configs; its config is checked as the Pulumi
+CLI checks it; `federation check` runs it offline; and the pack itself serves the engine."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import yaml
+from google.protobuf import empty_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from federation import exits
+from federation.cli import main
+from federation.config import stackfile
+from federation.review import check, offline
+from tests import strategies
+from tests.support import PROJECT
+
+STACKS = ["Pulumi.dev.yaml", "Pulumi.silo-a.yaml"]
+TODAY = datetime(2026, 12, 5, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(check.rules(), "now", lambda: TODAY)
+
+
+@pytest.fixture(scope="module")
+def consortium() -> check.Settings:
+    return check.read_config(None)
+
+
+def committed(name: str) -> dict[str, Any]:
+    return yaml.safe_load((PROJECT / name).read_text())["config"]  # type: ignore[no-any-return]
+
+
+def program(config: dict[str, Any], stack: str = "dev") -> offline.Run:
+    """The program on a config, with what the senders its `from` names export."""
+    run = offline.run(stackfile.config_values(config), stack, stacks=strategies.sender_outputs(config))
+    assert run.error is None, str(run.error)
+    return run
+
+
+def violations(config: dict[str, Any], settings: check.Settings, stack: str = "dev") -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for v in check.evaluate(program(config, stack), settings):
+        found.setdefault(v.policy, []).append(v.message)
+    return found
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_committed_stacks_pass_with_the_consortiums_config(name: str, consortium: check.Settings) -> None:
+    run = offline.run_stack_file(PROJECT / name)
+    assert check.evaluate(run, consortium) == []
+
+
+def storage_props(name: str = "Pulumi.dev.yaml") -> dict[str, Any]:
+    run = offline.run_stack_file(PROJECT / name)
+    return offline.plain(dict(run.of_type("azure-native:storage:StorageAccount")[0].inputs))  # type: ignore[no-any-return]
+
+
+def resource_violations(policy: str, type_: str, props: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+    args = ResourceValidationArgs(type_, props, f"urn:pulumi:dev::federation::{type_}::x", "x", opts, None, config)
+    found: list[str] = []
+    check.rules().by_name()[policy].validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+BROKEN_STORAGE = [
+    ("storage-minimum-tls-1-2", {"minimumTlsVersion": "TLS1_0"}, "minimumTlsVersion is TLS1_0"),
+    ("storage-minimum-tls-1-2", {"minimumTlsVersion": None}, "minimumTlsVersion is not set"),
+    ("storage-https-only", {"enableHttpsTrafficOnly": False}, "enableHttpsTrafficOnly is not true"),
+    ("storage-no-anonymous-blob-access", {"allowBlobPublicAccess": True}, "allowBlobPublicAccess is not false"),
+    ("storage-no-shared-keys", {"allowSharedKeyAccess": True}, "allowSharedKeyAccess is not false"),
+    (
+        "storage-default-deny-network",
+        {"networkRuleSet": {"defaultAction": "Allow", "bypass": "AzureServices"}},
+        "defaultAction is Allow",
+    ),
+    (
+        "storage-default-deny-network",
+        {"networkRuleSet": {"defaultAction": "Deny", "bypass": "Logging, Metrics"}},
+        "bypass does not include AzureServices",
+    ),
+    ("storage-no-cross-tenant-replication", {"allowCrossTenantReplication": None}, "is not false"),
+    (
+        "storage-infrastructure-encryption",
+        {"encryption": {"keySource": "Microsoft.Storage", "requireInfrastructureEncryption": False}},
+        "requireInfrastructureEncryption is false",
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "change", "message"), BROKEN_STORAGE, ids=[c[0] for c in BROKEN_STORAGE])
+def test_each_storage_rule_passes_the_committed_storage_and_fails_it_broken(
+    policy: str, change: dict[str, Any], message: str
+) -> None:
+    props = storage_props()
+    assert resource_violations(policy, "azure-native:storage:StorageAccount", props, {}) == []
+    broken = {k: v for k, v in (props | change).items() if v is not None}
+    [found] = resource_violations(policy, "azure-native:storage:StorageAccount", broken, {})
+    assert message in found
+
+
+def test_an_opted_in_shared_key_fails_through_the_program(consortium: check.Settings) -> None:
+    config = committed("Pulumi.dev.yaml")
+    config["federation:storage"]["models"]["sharedKeyAccess"] = True
+    assert violations(config, consortium) == {"storage-no-shared-keys": ["allowSharedKeyAccess is not false"]}
+
+
+def test_an_invitation_must_expire_within_the_maximum(consortium: check.Settings) -> None:
+    config = committed("Pulumi.dev.yaml")
+    config["federation:shares"]["global_model"]["expires"] = "2028-01-01T00:00:00Z"
+    assert violations(config, consortium) == {
+        "invitation-expiry": [
+            "invitation global_model.hospital-a expires 2028-01-01T00:00:00Z, later than 365 days from now"
+        ]
+    }
+    del config["federation:shares"]["global_model"]["expires"]
+    assert violations(config, consortium) == {
+        "invitation-expiry": ["invitation global_model.hospital-a never expires; it must within 365 days"]
+    }
+    longer = check.configure({"invitation-expiry": {"maxInvitationDays": 800}} | _targets())
+    config["federation:shares"]["global_model"]["expires"] = "2028-01-01T00:00:00Z"
+    assert violations(config, longer) == {}
+
+
+def _targets() -> dict[str, Any]:
+    return {
+        "invitation-allowed-targets": json.loads((PROJECT / "policy.json").read_text())["invitation-allowed-targets"]
+    }
+
+
+def test_invitations_go_only_to_allowed_domains_and_tenants(consortium: check.Settings) -> None:
+    config = committed("Pulumi.dev.yaml")
+    config["federation:participants"]["lab-x"] = {"email": "ops@lab-x.example"}
+    config["federation:participants"]["lab-y"] = {
+        "tenantId": "11111111-2222-4333-8444-555555555555",
+        "objectId": "66666666-7777-4888-9999-000000000000",
+    }
+    found = violations(config, consortium)["invitation-allowed-targets"]
+    assert "invitation global_model.lab-x goes to the domain lab-x.example, not an allowed one (" in found[0]
+    assert "invitation global_model.lab-y goes to the tenant 11111111-2222-4333-8444-555555555555" in found[1]
+    # With no allow list configured, no invitation is allowed.
+    unconfigured = check.configure({})
+    assert len(violations(committed("Pulumi.dev.yaml"), unconfigured)["invitation-allowed-targets"]) == 3
+
+
+def test_a_share_needs_terms_and_a_description(consortium: check.Settings) -> None:
+    config = committed("Pulumi.dev.yaml")
+    del config["federation:shares"]["training_plan"]["terms"]
+    del config["federation:shares"]["global_model"]["description"]
+    assert violations(config, consortium) == {
+        "share-terms-and-description": ["share global_model has no description", "share training_plan has no terms"]
+    }
+
+
+def test_the_account_must_log_its_snapshots(consortium: check.Settings) -> None:
+    config = committed("Pulumi.silo-a.yaml")
+    del config["federation:monitoring"]
+    assert violations(config, consortium, "silo-a") == {
+        "account-snapshot-logs": [
+            "Data Share account dsa-fl-silo-a sends no SentShareSnapshots or ReceivedShareSnapshots logs"
+        ]
+    }
+
+
+def stack_violations(run: offline.Run, policy: str) -> list[str]:
+    found: list[str] = []
+    resources = check._policy_resources([r for r in run.resources if not r.read])
+    from pulumi_policy import StackValidationArgs
+
+    check.rules().by_name()[policy].validate(
+        StackValidationArgs(list(resources.values())), lambda message, urn=None: found.append(message)
+    )
+    return found
+
+
+def test_the_data_share_identity_holds_only_the_roles_its_shares_and_subscriptions_need() -> None:
+    run = offline.run_stack_file(PROJECT / "Pulumi.dev.yaml")
+    assert stack_violations(run, "rbac-least-privilege") == []
+    grants = {r.name: r for r in run.of_type("azure-native:authorization:RoleAssignment")}
+    lake = grants["lake.blob-reader"]
+    # The same grant, had it write (Contributor) where nothing is received, or reach a whole group.
+    contributor = str(lake.outputs["roleDefinitionId"]).replace(
+        check.rules().BLOB_DATA_READER, check.rules().BLOB_DATA_CONTRIBUTOR
+    )
+    wider = str(lake.outputs["scope"]).rsplit("/providers/", 1)[0]
+    owner = str(lake.outputs["roleDefinitionId"]).rsplit("/", 1)[0] + "/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    for outputs, message in (
+        ({"roleDefinitionId": contributor}, "lets the Data Share identity write storage stresearchlake"),
+        ({"scope": wider}, "is scoped to /subscriptions/"),
+        ({"roleDefinitionId": owner}, "a role other than Storage Blob Data Reader or Contributor"),
+    ):
+        changed = dataclasses.replace(lake, outputs=dict(lake.outputs) | outputs)
+        broken = dataclasses.replace(run, resources=tuple(changed if r is lake else r for r in run.resources))
+        [found] = stack_violations(broken, "rbac-least-privilege")
+        assert message in found
+
+
+@settings(max_examples=20, deadline=None)
+@given(config=strategies.configs(), days=st.integers(min_value=1, max_value=4000))
+def test_on_generated_configs_each_rule_fails_exactly_what_config_asks_for(config: dict[str, Any], days: int) -> None:
+    participants = config.get("federation:participants", {})
+    allowed = {
+        "allowedEmailDomains": sorted(
+            {p["email"].rpartition("@")[2].lower() for p in participants.values() if "email" in p}
+        ),
+        "allowedTenants": sorted({p["tenantId"] for p in participants.values() if "tenantId" in p}),
+    }
+    settings_ = check.configure(
+        {"invitation-expiry": {"maxInvitationDays": days}, "invitation-allowed-targets": allowed}
+    )
+    found = violations(config, settings_, "gen")
+    model = program(config, "gen")
+    expected: set[str] = set()
+    shares = config.get("federation:shares", {})
+    if any(not s.get("terms") or not s.get("description") for s in shares.values()):
+        expected.add("share-terms-and-description")
+    if any(e.get("sharedKeyAccess") for e in config.get("federation:storage", {}).values()):
+        expected.add("storage-no-shared-keys")
+    if "federation:monitoring" not in config:
+        expected.add("account-snapshot-logs")
+    latest = TODAY + timedelta(days=days)
+    for invitation in model.of_type("azure-native:datashare:Invitation"):
+        expires = offline.plain(invitation.inputs).get("expirationDate")
+        if expires is None or datetime.fromisoformat(expires.replace("Z", "+00:00")) > latest:
+            expected.add("invitation-expiry")
+    assert set(found) == expected, found
+
+
+def write(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def test_check_runs_offline_and_exits_7_on_a_mandatory_violation(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PROJECT)
+    assert main(["check", "-s", "dev"]) == exits.OK
+    assert capsys.readouterr().out.endswith("\nno violations.\n")
+    config = committed("Pulumi.dev.yaml")
+    del config["federation:shares"]["training_plan"]["terms"]
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(yaml.safe_dump({"config": config}))
+    assert main(["check", "--config", str(stack)]) == exits.POLICY
+    out = capsys.readouterr().out
+    assert " mandatory share-terms-and-description  azure-native:datashare:Share training_plan\n" in out
+    assert "     remediation: Set description and terms on the share in federation:shares.\n" in out
+    assert main(["check", "--config", str(stack), "-o", "markdown"]) == exits.POLICY
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("**Policy check of `dev`** (federation-consortium): 1 violation, 1 mandatory.")
+    assert "| mandatory | `share-terms-and-description` | `azure-native:datashare:Share training_plan` |" in markdown
+    advisory = write(tmp_path / "p.json", {"share-terms-and-description": "advisory"} | _targets())
+    assert main(["check", "--config", str(stack), "--policy-config", str(advisory), "-o", "json"]) == exits.OK
+    [found] = json.loads(capsys.readouterr().out)["violations"]
+    assert (found["policy"], found["level"], found["severity"]) == ("share-terms-and-description", "advisory", "low")
+    disabled = write(tmp_path / "d.json", {"all": "disabled"})
+    assert main(["check", "--config", str(stack), "--policy-config", str(disabled)]) == exits.OK
+
+
+def test_policy_config_is_checked_as_pulumi_checks_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = write(
+        tmp_path / "bad.json",
+        {
+            "invitation-expiry": {"maxInvitationDays": "a year", "enforcementLevel": "strict"},
+            "invitation-allowed-targets": {"allowedTenants": ["contoso"]},
+            "storage-https-only": 3,
+            "no-such-policy": "advisory",
+        },
+    )
+    assert main(["check", "-s", "dev", "--config", str(PROJECT / "Pulumi.dev.yaml"), "--policy-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: 4 problems in policy config:\n" in err
+    assert (
+        '  invitation-expiry.enforcementLevel: "strict" is not one of advisory, mandatory, remediate, disabled\n' in err
+    )
+    assert "  invitation-expiry.maxInvitationDays: 'a year' is not of type 'integer'\n" in err
+    assert "  invitation-allowed-targets.allowedTenants.0: 'contoso' does not match" in err
+    assert "  storage-https-only: must be an enforcement level or an object; got 3\n" in err
+    unknown = write(tmp_path / "u.json", {"no-such-policy": "advisory"} | _targets())
+    assert main(["check", "--config", str(PROJECT / "Pulumi.dev.yaml"), "--policy-config", str(unknown)]) == 0
+    assert "warning: the policy config names no-such-policy, which is no policy of the pack" in capsys.readouterr().err
+    # Defaults fill in what is left out, as `pulumi preview` fills them.
+    assert check.configure({}).configs["invitation-expiry"] == {"maxInvitationDays": 365}
+
+
+def test_every_rule_says_how_to_remedy_it_and_configurable_ones_have_a_schema() -> None:
+    policies = check.rules().by_name()
+    assert len(policies) == 12
+    assert all(p.remediation_steps and p.severity for p in policies.values())
+    assert {p.name for p in check.rules().configurable()} == {"invitation-expiry", "invitation-allowed-targets"}
+    properties = {k for p in check.rules().configurable() for k in p.config_schema.properties}
+    assert properties == {"maxInvitationDays", "allowedEmailDomains", "allowedTenants"}
+    cis = {p.name: p.framework.reference for p in policies.values() if p.framework and "CIS" in p.framework.name}
+    assert cis["storage-no-shared-keys"] == "10.3.1.3"
+    assert cis["storage-default-deny-network"] == "10.3.2.3"
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """The pack as the Pulumi CLI runs it: its __main__.py in its directory, serving the
+    analyzer on a port it prints."""
+    server = subprocess.Popen(
+        [sys.executable, "__main__.py"], cwd=PROJECT / "policy", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_the_pack_serves_every_rule_to_the_engine(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    info = pack.GetAnalyzerInfo(empty_pb2.Empty(), timeout=10)
+    assert info.name == "federation-consortium"
+    assert {p.name for p in info.policies} == set(check.rules().by_name())
+    expiry = next(p for p in info.policies if p.name == "invitation-expiry")
+    assert expiry.enforcementLevel == analyzer_pb2.MANDATORY
+    assert "maxInvitationDays" in expiry.configSchema.properties
+
+
+def test_the_pack_judges_a_resource_as_check_does(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    request = analyzer_pb2.AnalyzeRequest(
+        type="azure-native:storage:StorageAccount", urn="urn:pulumi:dev::federation::storage::x", name="x"
+    )
+    request.properties.update(storage_props() | {"minimumTlsVersion": "TLS1_0"})
+    found = pack.Analyze(request, timeout=10)
+    assert [d.policyName for d in found.diagnostics] == ["storage-minimum-tls-1-2"]
+    assert found.diagnostics[0].message.endswith("minimumTlsVersion is TLS1_0, not TLS1_2")

@@ -69,11 +69,7 @@ def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int
     client = connection.client()
     plan = operations.reconcile(access.review(client, config, limits=connection.limits))
     nothing = "Nothing else to do." if plan.left else "Live access matches config: nothing to do."
-    code = _act(args, client, config, plan.actions, nothing, connection.limits)
-    for line in plan.left:
-        print(line)
-    # Access config does not account for is still there: a scheduled job must not pass.
-    return code or (exits.PROBLEMS if plan.left else 0)
+    return _carry_out(args, client, config, plan, nothing, connection.limits)
 
 
 def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
@@ -100,10 +96,7 @@ def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     except operations.UnknownTargetError as error:
         raise UnknownError(f"{error}{_stack_hint(args.targets)}") from None
     nothing = "No active subscription is proven to be what you named: nothing to revoke."
-    code = _act(args, client, config, plan.actions, nothing, connection.limits)
-    for line in plan.left:
-        print(line)
-    return code or (exits.PROBLEMS if plan.left else 0)
+    return _carry_out(args, client, config, plan, nothing, connection.limits)
 
 
 def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
@@ -137,6 +130,17 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     if started.finished and not started.succeeded:
         return exits.PROBLEMS
     return 0
+
+
+def _carry_out(
+    args: argparse.Namespace, client: Any, config: Config, plan: operations.Plan, nothing: str, limits: azure.Limits
+) -> int:
+    """The plan's changes, once confirmed, then what it leaves to a person: access config
+    does not account for is still there, so a scheduled job must not pass (exit 4)."""
+    code = _act(args, client, config, plan.actions, nothing, limits)
+    for line in plan.left:
+        print(line)
+    return code or (exits.PROBLEMS if plan.left else 0)
 
 
 def _act(

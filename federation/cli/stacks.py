@@ -79,12 +79,7 @@ def config_json(source: str) -> tuple[dict[str, str], frozenset[str]]:
     hands config to a program (text, structured values as JSON) and the secret keys."""
     shown = "--config-json " + stackfile.show_name(source)
     data = sys.stdin.read() if source == "-" else stackfile.read_bytes(Path(source))
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        raise UsageError(f"{shown} is not JSON (what `pulumi config --json --show-secrets` prints)") from None
-    if not isinstance(document, dict):
-        raise UsageError(f"{shown} is not a map of config keys (what `pulumi config --json --show-secrets` prints)")
+    document = _json_map(shown, data, "config keys", "pulumi config --json --show-secrets")
     values: dict[str, str] = {}
     secret: set[str] = set()
     for key, entry in document.items():
@@ -199,10 +194,15 @@ def senders(given: list[str]) -> dict[str, Mapping[str, Any]]:
 def stack_outputs(source: str, data: bytes | str) -> dict[str, Any]:
     """A stack's outputs as `pulumi stack output --json` prints them; `source` names where
     they came from in messages."""
+    return _json_map(source, data, "stack outputs", "pulumi stack output --json")
+
+
+def _json_map(source: str, data: bytes | str, what: str, command: str) -> dict[str, Any]:
+    """A JSON object that `command` prints, or one line saying it is not one."""
     try:
-        outputs = json.loads(data)
+        found = json.loads(data)
     except (ValueError, RecursionError):
-        raise UsageError(f"{source} is not JSON (what `pulumi stack output --json` prints)") from None
-    if not isinstance(outputs, dict):
-        raise UsageError(f"{source} is not a map of stack outputs (what `pulumi stack output --json` prints)")
-    return outputs
+        raise UsageError(f"{source} is not JSON (what `{command}` prints)") from None
+    if not isinstance(found, dict):
+        raise UsageError(f"{source} is not a map of {what} (what `{command}` prints)")
+    return found

@@ -1,5 +1,5 @@
 """Exit codes: what the command line returns, and the commands it runs report. Each
-command's meaning of a code is in docs/operating.md and docs/review.md."""
+command's meaning of a code is in docs/operating.md (one table for every command)."""
 
 OK = 0
 UNREADABLE = 1  # a file cannot be read; Azure refused or could not be reached; a change failed

@@ -67,10 +67,17 @@ def live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
         raise UnknownError(
             f"{', '.join(hidden)} {'is a secret' if len(hidden) == 1 else 'are secrets'} in {shown}, which holds only "
             f"ciphertext, and {args.command} acts on no stand-in: pass the real config with "
-            f"`pulumi config --json --show-secrets --stack {stack} | federation {args.command} {stack} --config-json -`"
+            f"`pulumi config --json --show-secrets --stack {stack} | federation {_words(args)} -s {stack} --config-json -`"
         )
     settings = {k: stack_file.config[k] for k in _PROVIDER_SETTINGS if k in stack_file.config}
     return from_file, settings
+
+
+def _words(args: argparse.Namespace) -> str:
+    """The command as it was given, for a hint to give it again."""
+    if args.command == "revoke":
+        return " ".join(["revoke", args.share, *args.targets, *(["--yes"] if args.yes else [])])
+    return str(args.command) + (" --yes" if getattr(args, "yes", False) else "")
 
 
 def config_json(source: str) -> tuple[dict[str, str], frozenset[str]]:

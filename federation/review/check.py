@@ -173,7 +173,9 @@ def evaluate(run: offline.Run, settings: Settings) -> list[Violation]:
                 policy.validate(args, _at(report, registration.urn))
         else:
             policy.validate(StackValidationArgs(list(resources.values()), config=config), report)
-    return found
+    # The engine registers side by side; a report reads the same whatever the order.
+    order = {name: i for i, name in enumerate(rules().by_name())}
+    return sorted(found, key=lambda v: (order[v.policy], v.urn or "", v.message))
 
 
 def _at(report: Callable[..., None], urn: str) -> Callable[[str, str | None], None]:

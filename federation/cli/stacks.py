@@ -67,7 +67,8 @@ def live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
         raise UnknownError(
             f"{', '.join(hidden)} {'is a secret' if len(hidden) == 1 else 'are secrets'} in {shown}, which holds only "
             f"ciphertext, and {args.command} acts on no stand-in: pass the real config with "
-            f"`pulumi config --json --show-secrets --stack {stack} | federation {_words(args)} -s {stack} --config-json -`"
+            f"`pulumi config --json --show-secrets --stack {stack} | "
+            f"federation {_words(args)} -s {stack} --config-json -`"
         )
     settings = {k: stack_file.config[k] for k in _PROVIDER_SETTINGS if k in stack_file.config}
     return from_file, settings

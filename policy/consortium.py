@@ -33,7 +33,7 @@ SHARE = "azure-native:datashare:Share"
 INVITATION = "azure-native:datashare:Invitation"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-# The snapshot logs Microsoft's security baseline for Data Share asks for (LT-4).
+# The snapshot logs Microsoft's security baseline for Data Share asks for (LT-3).
 SNAPSHOT_LOGS = ("SentShareSnapshots", "ReceivedShareSnapshots")
 # Built-in role definition ids, the same in every subscription.
 BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
@@ -250,7 +250,7 @@ DATA_SHARE_POLICIES = [
         description="Every invitation expires, no later than the consortium's maximum.",
         validate=_invitation_expiry,
         severity=Severity.HIGH,
-        framework=_baseline("PA-2", "Avoid standing access for user accounts and permissions"),
+        framework=_baseline("PA-2", "Avoid standing access for accounts and permissions"),
         config_schema=PolicyConfigSchema(
             properties={
                 "maxInvitationDays": {
@@ -391,7 +391,7 @@ STACK_POLICIES = [
         description="The Data Share account sends its snapshot logs (sent and received) to a diagnostic setting.",
         validate=_diagnostics,
         severity=Severity.MEDIUM,
-        framework=_baseline("LT-4", "Enable logging for security investigation"),
+        framework=_baseline("LT-3", "Enable logging for security investigation"),
         remediation_steps="Add federation:monitoring to the stack file (emails to tell of failed snapshots; a "
         "workspace is created or named by id).",
     ),

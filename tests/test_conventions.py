@@ -41,7 +41,18 @@ def test_a_stack_named_two_ways_is_a_usage_error(
     with pytest.raises(SystemExit) as exited:
         main(["plan", "dev", "-s", "silo-a"])
     assert exited.value.code == 2
-    assert "the stack is named twice: dev and --stack silo-a" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m federation plan ")
+    assert "the stack is named twice: dev and --stack silo-a" in err
+
+
+def test_sync_without_a_received_share_answers_with_its_own_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sync", "-s", "dev"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m federation sync ")
+    assert err.rstrip().endswith("name the received share: sync SHARE_SUBSCRIPTION, or --share-subscription NAME")
 
 
 @pytest.mark.parametrize("flag", ["-o", "--output", "--format"])

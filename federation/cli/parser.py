@@ -49,7 +49,8 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         found = sub.add_parser(name, help=help, description=help)
-        found.set_defaults(command=commands.get(name, name), online=name in ONLINE)
+        # `words` lets settle() answer a usage error with this command's own usage line
+        found.set_defaults(command=commands.get(name, name), online=name in ONLINE, words=found)
         return found
 
     p = command("plan", "what a stack config would create")
@@ -135,6 +136,7 @@ def settle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What the words leave to be worked out: sync's received share comes from its first
     word or from --share-subscription (then a word is the stack), and a positional STACK
     agrees with --stack."""
+    parser = getattr(args, "words", parser)
     if hasattr(args, "share_subscription_option"):
         option = args.share_subscription_option
         if option is not None and args.share_subscription is not None:

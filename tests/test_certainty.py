@@ -505,6 +505,18 @@ def test_sync_says_it_is_alive_while_a_snapshot_runs(
     assert len(alive) >= 4, err
 
 
+def test_sync_stays_alive_while_a_look_waits_on_a_slow_answer(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "HEARTBEAT", 0.2)
+    arm.received[UPDATES] = Received(polls=10**9)
+    arm.delay = 0.6  # each look takes three heartbeats
+    code, _, err = federation("sync", UPDATES, "--wait", "--timeout", "3s")
+    assert code == exits.TIMEOUT
+    alive = [line for line in err.splitlines() if line.endswith(": InProgress")]
+    assert len(alive) >= 10, err
+
+
 def test_ctrl_c_during_sync_names_the_snapshot_it_leaves_running(arm: FakeArm, federation: Cli, ctrl_c: Any) -> None:
     arm.received[UPDATES] = Received(polls=10**9)
     ctrl_c(0.5)

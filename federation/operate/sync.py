@@ -2,6 +2,7 @@
 deadline (then cancel it), and read what each dataset wrote."""
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -103,32 +104,72 @@ def wait(client: DataShareManagementClient, rg: str, account: str, snapshot: Sna
     """Look at the subscription's synchronizations until this one ends, saying what it
     does (at least every HEARTBEAT seconds). At the deadline, cancel it, within GRACE.
     Then read per-dataset results. A look that fails is retried at the next one."""
-    last_status, last_said = "", -HEARTBEAT
     current = snapshot
-    while True:
-        try:
-            current = _read(client, rg, account, current, follow.bounded(min(follow.limits.read, follow.left())))
-            failure = ""
-        except (AzureError, ValueError) as error:  # ValueError: an answer the client could not read
-            failure = explain(error, account)
-        elapsed = follow.elapsed
-        if failure:
-            follow.progress(f"{int(elapsed)}s: could not look ({failure}); trying again")
-            last_said = elapsed
-        elif current.status != last_status or elapsed - last_said >= HEARTBEAT:
-            follow.progress(f"{int(elapsed)}s: {current.status}")
-            last_status, last_said = current.status, elapsed
-        if current.finished:
-            break
-        if follow.left() <= 0:
-            follow.progress(f"{int(elapsed)}s: still {current.status} at --timeout: canceling")
-            return _cancel(client, rg, account, current, follow)
-        time.sleep(max(0.0, min(follow.interval, follow.left(), HEARTBEAT - (follow.elapsed - last_said))))
+    with _Pulse(follow, snapshot.status) as pulse:
+        while True:
+            try:
+                current = _read(client, rg, account, current, follow.bounded(min(follow.limits.read, follow.left())))
+                pulse.status(current.status)
+            except (AzureError, ValueError) as error:  # ValueError: an answer the client could not read
+                pulse.say(f"could not look ({explain(error, account)}); trying again")
+            if current.finished:
+                break
+            if follow.left() <= 0:
+                pulse.say(f"still {current.status} at --timeout: canceling")
+                return _cancel(client, rg, account, current, follow)
+            time.sleep(max(0.0, min(follow.interval, follow.left())))
     try:
         return replace(current, datasets=_details(client, rg, account, current, follow.bounded(follow.left() + GRACE)))
     except (AzureError, ValueError) as error:
         follow.progress(f"could not read what each dataset wrote: {explain(error, account)}")
         return current
+
+
+class _Pulse:
+    """Says how a snapshot is doing: each new status, and the last one again at least every
+    HEARTBEAT seconds. The repeat comes from a thread of its own, because a look can wait
+    on a slow answer for as long as the read timeout."""
+
+    def __init__(self, follow: Follow, status: str) -> None:
+        self.follow = follow
+        self.current, self.said_status = status, ""
+        self.said = follow.elapsed
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.beat = threading.Thread(target=self._repeat, name="heartbeat", daemon=True)
+
+    def __enter__(self) -> "_Pulse":
+        self.beat.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.beat.join(timeout=1.0)
+
+    def status(self, status: str) -> None:
+        with self.lock:
+            self.current = status
+            if status != self.said_status:
+                self._say(status)
+
+    def say(self, text: str) -> None:
+        with self.lock:
+            self._say(text)
+
+    def _say(self, text: str) -> None:
+        self.said = self.follow.elapsed
+        if text == self.current:
+            self.said_status = text
+        self.follow.progress(f"{int(self.said)}s: {text}")
+
+    def _repeat(self) -> None:
+        while True:
+            with self.lock:
+                if self.follow.elapsed - self.said >= HEARTBEAT:
+                    self._say(self.current)
+                due = self.said + HEARTBEAT - self.follow.elapsed
+            if self.stopped.wait(max(due, 0.01)):
+                return
 
 
 def _cancel(client: DataShareManagementClient, rg: str, account: str, snapshot: Snapshot, follow: Follow) -> Snapshot:

@@ -425,6 +425,12 @@ def test_revoke_names_its_stack_with_s_and_reads_every_word_as_a_target(
     assert err.startswith("error: test: not a participant of config")
     assert err.endswith("(if test is a stack, name it with --stack test)\n")
     assert changes(arm) == []
+    # The share of the stack meant is not one of the default stack's: the same hint.
+    code = cli.main(["revoke", "model_updates", "hospital-a", "test", *where], Token(), options(ca_file))
+    assert code == exits.INVALID_CONFIG
+    err = capsys.readouterr().err
+    assert err.startswith("error: model_updates: not a share of config")
+    assert err.endswith("(if test is a stack, name it with --stack test)\n")
     code = cli.main(["revoke", "global_model", "hospital-a", "-s", "test", *where], Token(), options(ca_file))
     out = capsys.readouterr().out
     assert code == 0, out

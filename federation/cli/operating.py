@@ -75,7 +75,7 @@ def reconcile(args: argparse.Namespace, config: Config, connect: Connect) -> int
 def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     if args.share not in config.shares:
         known = ", ".join(sorted(config.shares)) or "none"
-        raise UnknownError(f"{args.share}: not a share of config (known: {known})")
+        raise UnknownError(f"{args.share}: not a share of config (known: {known}){_stack_hint(args.targets)}")
     if not all(target.strip() for target in args.targets):
         raise UnknownError("a TARGET is empty: name a participant key, a consumer email or a subscription id")
     for target in args.targets:

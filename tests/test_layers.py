@@ -4,6 +4,7 @@ command line on top. No module imports one above its layer, and no imports go ro
 cycle."""
 
 import ast
+from importlib.util import resolve_name
 from pathlib import Path
 
 from tests.support import PROJECT
@@ -30,7 +31,13 @@ MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 def imported(path: Path) -> set[str]:
     """The project's modules a module imports, where it runs (not for type checking only)."""
-    tree = ast.parse(path.read_text())
+    module = module_name(path)
+    return imports_of(path.read_text(), module if path.name == "__init__.py" else module.rpartition(".")[0])
+
+
+def imports_of(source: str, package: str) -> set[str]:
+    """The project's modules `source` imports, relative imports resolved against `package`."""
+    tree = ast.parse(source)
     checking_only = {
         id(node)
         for block in ast.walk(tree)
@@ -41,13 +48,37 @@ def imported(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if id(node) in checking_only:
             continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("federation"):
+        if isinstance(node, ast.ImportFrom):
+            base = resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module
+            if base is None or not base.startswith("federation"):
+                continue
             for alias in node.names:
-                child = f"{node.module}.{alias.name}"
-                found.add(child if child in MODULES else node.module)
+                child = f"{base}.{alias.name}"
+                found.add(child if child in MODULES else base)
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("federation")}
     return found
+
+
+def test_imports_are_found_however_they_are_written() -> None:
+    source = """
+import federation.exits
+from federation.config import naming
+from . import graph
+from ..cli import parser as words
+
+def later():
+    from ..review.plan import render
+if TYPE_CHECKING:
+    from federation.cli import main
+"""
+    assert imports_of(source, "federation.program") == {
+        "federation.exits",
+        "federation.config.naming",
+        "federation.program.graph",
+        "federation.cli.parser",
+        "federation.review.plan",
+    }
 
 
 def layer(module: str) -> str:

@@ -92,7 +92,8 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     p.add_argument(
         "--policy-config",
         metavar="FILE",
-        help="policy config, as `--policy-pack-config` takes it (default: policy.json beside Pulumi.yaml's project)",
+        help="policy config, as `--policy-pack-config` takes it (default: policy.json beside the Pulumi.yaml the "
+        "stack file is read from, else the program's own)",
     )
 
     p = command("access", "review who holds access to the stack's shares")

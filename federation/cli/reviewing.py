@@ -91,11 +91,11 @@ def check_command(args: argparse.Namespace) -> int:
 
     shown, stack_file, stack = stacks.named(args)
     run = stacks.run(shown, stack_file, stack, stacks.senders(args.outputs))
-    source = Path(args.policy_config) if args.policy_config else None
+    source = Path(args.policy_config) if args.policy_config else check.default_config()
     try:
         settings = check.read_config(source)
     except check.PolicyConfigError as error:
-        where = stackfile.show_name(str(source or check.DEFAULT_CONFIG))
+        where = stackfile.show_name(str(source))
         n = len(error.problems)
         raise InvalidError(
             f"{where}: {n} problem{'s' if n > 1 else ''} in policy config:\n"

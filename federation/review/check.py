@@ -31,6 +31,13 @@ DEFAULT_CONFIG = stackfile.PROJECT_DIR / "policy.json"
 LEVELS = tuple(level.value for level in EnforcementLevel)
 
 
+def default_config(start: Path | None = None) -> Path:
+    """policy.json beside the Pulumi.yaml that stack files are read from (where `pulumi
+    preview --policy-pack-config policy.json` would be run), else the program's own."""
+    here = stackfile.project_dir(start) / "policy.json"
+    return here if here.is_file() else DEFAULT_CONFIG
+
+
 class PolicyConfigError(Exception):
     """A policy config the Pulumi CLI would refuse: every problem, one per line."""
 
@@ -121,9 +128,8 @@ def configure(document: Any) -> Settings:
     return Settings(levels, configs, tuple(sorted(set(entries) - set(policies))))
 
 
-def read_config(path: Path | None) -> Settings:
-    """The policy config at `path`, or the consortium's (policy.json) when none is named."""
-    path = path or DEFAULT_CONFIG
+def read_config(path: Path) -> Settings:
+    """The policy config at `path`, checked and with its defaults filled in."""
     data = stackfile.read_bytes(path)
     try:
         document = json.loads(data)

@@ -37,7 +37,7 @@ def today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def consortium() -> check.Settings:
-    return check.read_config(None)
+    return check.read_config(check.DEFAULT_CONFIG)
 
 
 def committed(name: str) -> dict[str, Any]:
@@ -199,10 +199,12 @@ def test_the_data_share_identity_holds_only_the_roles_its_shares_and_subscriptio
         check.rules().BLOB_DATA_READER, check.rules().BLOB_DATA_CONTRIBUTOR
     )
     wider = str(lake.outputs["scope"]).rsplit("/providers/", 1)[0]
+    unread = str(lake.outputs["scope"]).rsplit("/", 1)[0] + "/stunrelated"
     owner = str(lake.outputs["roleDefinitionId"]).rsplit("/", 1)[0] + "/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
     for outputs, message in (
         ({"roleDefinitionId": contributor}, "lets the Data Share identity write storage stresearchlake"),
         ({"scope": wider}, "is scoped to /subscriptions/"),
+        ({"scope": unread}, "lets the Data Share identity read storage stunrelated, which no share reads"),
         ({"roleDefinitionId": owner}, "a role other than Storage Blob Data Reader or Contributor"),
     ):
         changed = dataclasses.replace(lake, outputs=dict(lake.outputs) | outputs)
@@ -211,21 +213,33 @@ def test_the_data_share_identity_holds_only_the_roles_its_shares_and_subscriptio
         assert message in found
 
 
+def _target(invitation: Any) -> str:
+    """An invitation's email domain, or its tenant."""
+    inputs = offline.plain(invitation.inputs)
+    return (
+        str(inputs.get("targetEmail", "")).rpartition("@")[2].lower()
+        or str(inputs.get("targetActiveDirectoryId", "")).lower()
+    )
+
+
 @settings(max_examples=20, deadline=None)
-@given(config=strategies.configs(), days=st.integers(min_value=1, max_value=4000))
-def test_on_generated_configs_each_rule_fails_exactly_what_config_asks_for(config: dict[str, Any], days: int) -> None:
+@given(config=strategies.configs(), days=st.integers(min_value=1, max_value=4000), data=st.data())
+def test_on_generated_configs_each_rule_fails_exactly_what_config_asks_for(
+    config: dict[str, Any], days: int, data: st.DataObject
+) -> None:
+    model = program(config, "gen")
+    invitations = model.of_type("azure-native:datashare:Invitation")
     participants = config.get("federation:participants", {})
-    allowed = {
-        "allowedEmailDomains": sorted(
-            {p["email"].rpartition("@")[2].lower() for p in participants.values() if "email" in p}
-        ),
-        "allowedTenants": sorted({p["tenantId"] for p in participants.values() if "tenantId" in p}),
-    }
+    domains = {p["email"].rpartition("@")[2].lower() for p in participants.values() if "email" in p}
+    tenants = {p["tenantId"].lower() for p in participants.values() if "tenantId" in p}
+    # The allow lists admit every participant, or all but one of those invited.
+    targets = sorted({_target(i) for i in invitations})
+    refused = {data.draw(st.sampled_from(targets))} if targets and data.draw(st.booleans()) else set()
+    allowed = {"allowedEmailDomains": sorted(domains - refused), "allowedTenants": sorted(tenants - refused)}
     settings_ = check.configure(
         {"invitation-expiry": {"maxInvitationDays": days}, "invitation-allowed-targets": allowed}
     )
     found = violations(config, settings_, "gen")
-    model = program(config, "gen")
     expected: set[str] = set()
     shares = config.get("federation:shares", {})
     if any(not s.get("terms") or not s.get("description") for s in shares.values()):
@@ -234,8 +248,10 @@ def test_on_generated_configs_each_rule_fails_exactly_what_config_asks_for(confi
         expected.add("storage-no-shared-keys")
     if "federation:monitoring" not in config:
         expected.add("account-snapshot-logs")
+    if refused:
+        expected.add("invitation-allowed-targets")
     latest = TODAY + timedelta(days=days)
-    for invitation in model.of_type("azure-native:datashare:Invitation"):
+    for invitation in invitations:
         expires = offline.plain(invitation.inputs).get("expirationDate")
         if expires is None or datetime.fromisoformat(expires.replace("Z", "+00:00")) > latest:
             expected.add("invitation-expiry")
@@ -271,6 +287,23 @@ def test_check_runs_offline_and_exits_7_on_a_mandatory_violation(
     assert (found["policy"], found["level"], found["severity"]) == ("share-terms-and-description", "advisory", "low")
     disabled = write(tmp_path / "d.json", {"all": "disabled"})
     assert main(["check", "--config", str(stack), "--policy-config", str(disabled)]) == exits.OK
+
+
+def test_check_reads_the_policy_config_of_the_project_it_reads_stacks_from(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: federation\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text((PROJECT / "Pulumi.dev.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    # No policy.json here: the program's own, which the committed stack passes.
+    assert main(["check", "-s", "dev"]) == exits.OK
+    assert capsys.readouterr().out.endswith("\nno violations.\n")
+    shorter = json.loads((PROJECT / "policy.json").read_text()) | {"invitation-expiry": {"maxInvitationDays": 30}}
+    write(tmp_path / "policy.json", shorter)
+    assert main(["check", "-s", "dev"]) == exits.POLICY
+    out = capsys.readouterr().out
+    assert "invitation-expiry" in out
+    assert "later than 30 days from now" in out
 
 
 def test_policy_config_is_checked_as_pulumi_checks_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

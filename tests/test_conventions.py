@@ -67,6 +67,14 @@ def test_output_is_chosen_with_o_and_still_with_format(
     assert json.loads(out)["create"] == []
 
 
+def test_schema_takes_the_stack_and_output_words_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, plain, _ = run(capsys, "schema")
+    assert code == 0
+    code, out, _ = run(capsys, "schema", "-s", "dev", "-o", "json")
+    assert (code, out) == (0, plain)
+    assert json.loads(out)["title"] == "Pulumi stack file of the federation project"
+
+
 def test_version_and_the_programs_name(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])

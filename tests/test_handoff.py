@@ -213,3 +213,19 @@ def test_without_outputs_a_stack_that_cannot_run_offline_is_asked_for_its_own(
         "(what `pulumi stack output --json --stack test` prints)\n"
     )
     assert "STACK=FILE" not in err  # an option of plan and diff, not of handoff
+
+
+def test_handoff_as_json_and_markdown_says_what_the_yaml_says(capsys: pytest.CaptureFixture[str]) -> None:
+    _, text, _ = handoff(capsys, "hospital-a", "--config", str(DEV))
+    code, out, _ = handoff(capsys, "hospital-a", "--config", str(DEV), "-o", "json")
+    assert code == exits.OK
+    document = json.loads(out)
+    assert (document["stack"], document["participant"], document["standIns"]) == ("dev", "hospital-a", True)
+    assert document["config"] == yaml.safe_load(text)
+    assert set(document["datasets"]) == set(document["config"]["federation:subscriptions"]["global_model"]["datasets"])
+    assert document["senderSnapshots"]["global_model"] == {"recurrence": "Day", "start": "2026-12-01T02:00:00Z"}
+    code, out, _ = handoff(capsys, "hospital-a", "--config", str(DEV), "--output", "markdown")
+    assert code == exits.OK
+    assert out.startswith("**Handoff from `dev` to `hospital-a`**: paste the block under `config:`")
+    assert "**The ids are stand-ins**" in out
+    assert out.endswith(f"\n\n```yaml\n{text}```\n")

@@ -79,8 +79,11 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
         help="this (the sender's) stack's `pulumi stack output --json` (- for stdin); without it, stand-in ids "
         "from an offline run",
     )
+    _output(p)
 
-    command("schema", "the JSON Schema of stack files, for editors")
+    p = command("schema", "the JSON Schema of stack files, for editors")
+    p.add_argument("-s", "--stack", help="as on every command; every stack file has this one schema")
+    _output(p, ("json",))
 
     p = command(
         "check",

@@ -74,9 +74,11 @@ def handoff_command(args: argparse.Namespace) -> int:
         )
         ids = handoff.Ids(stacks.run(shown, stack_file, stack, {}).outputs, stand_ins=True)
     try:
-        sys.stdout.write(handoff.render(sender, stack, args.participant, ids))
+        made = handoff.make(sender, stack, args.participant, ids)
     except handoff.HandoffError as error:
         raise UnknownError(str(error)) from None
+    render = {"text": handoff.render_text, "markdown": handoff.render_markdown, "json": handoff.render_json}
+    sys.stdout.write(render[args.output](made))
     return exits.OK
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, Share, naming
+from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, naming
 from federation.program import datasets, exports
 
 
@@ -57,40 +57,108 @@ def invited_to(config: Config, participant: str) -> list[str]:
     return [name for name in sorted(config.shares) if participant in config.invited(config.shares[name])]
 
 
-def render(config: Config, stack: str, participant: str, ids: Ids) -> str:
-    """The YAML to paste, with comments saying where each id comes from and what to fill in."""
+@dataclass(frozen=True)
+class Handoff:
+    """What a receiver pastes: per share it is invited to, its subscription entry; and for
+    the comments, what each dataset is and when the sender snapshots."""
+
+    stack: str
+    participant: str
+    stand_ins: bool
+    subscriptions: Mapping[str, Mapping[str, Any]]
+    datasets: Mapping[str, str]  # dataset id -> what it is at the sender
+    snapshots: Mapping[str, tuple[str, str]]  # share -> (recurrence, start)
+
+
+def make(config: Config, stack: str, participant: str, ids: Ids) -> Handoff:
     ids.check(config, stack)
     shares = invited_to(config, participant)
     if not shares:
         raise HandoffError(f"{participant} is invited to no share of stack {stack}")
+    subscriptions: dict[str, dict[str, Any]] = {}
+    described: dict[str, str] = {}
+    for name in shares:
+        share = config.shares[name]
+        entry: dict[str, Any] = {
+            "invitationId": ids.get(name, "invitations", participant),
+            "sourceLocation": config.location,
+        }
+        expires = share.expiry_for(config.participants[participant])
+        if expires is not None:
+            entry["expires"] = expires
+        entry["datasets"] = {}
+        for key, location in sorted(share.datasets.items()):
+            dataset = ids.get(name, "datasets", key)
+            entry["datasets"][dataset] = _target(location)
+            described[dataset] = _describe(config, key, location)
+        subscriptions[name] = entry
+    snapshots = {
+        name: (schedule.recurrence, schedule.start)
+        for name in shares
+        if (schedule := config.shares[name].schedule) is not None
+    }
+    return Handoff(stack, participant, ids.stand_ins, subscriptions, described, snapshots)
+
+
+def render_text(handoff: Handoff) -> str:
+    """The YAML to paste, with comments saying where each id comes from and what to fill in."""
+    stack, participant = handoff.stack, handoff.participant
     lines = [
         f"# Shares stack {stack} sends to {participant}. Paste under `config:` in {participant}'s stack file",
         f'# (merged with any {NAMESPACE}:subscriptions there), and replace each "{PLACEHOLDER} ..." with where',
         "# the data lands: a storage key and container (and folder or file) of that stack.",
     ]
-    if ids.stand_ins:
+    if handoff.stand_ins:
         lines += [
             "# The ids are STAND-INS from an offline run under mocks, not the sender's: pass --outputs",
             "# with the sender's `pulumi stack output --json` for the real ones.",
         ]
     lines.append(f"{NAMESPACE}:subscriptions:")
-    for name in shares:
-        share = config.shares[name]
-        stand_in = "  # stand-in" if ids.stand_ins else ""
+    stand_in = "  # stand-in" if handoff.stand_ins else ""
+    for name, entry in handoff.subscriptions.items():
         lines += [
             f"  {name}:",
-            f"    invitationId: {_quote(ids.get(name, 'invitations', participant))}{stand_in}",
-            f"    sourceLocation: {_quote(config.location)}",
+            f"    invitationId: {_quote(entry['invitationId'])}{stand_in}",
+            f"    sourceLocation: {_quote(entry['sourceLocation'])}",
         ]
-        expires = share.expiry_for(config.participants[participant])
-        if expires is not None:
-            lines.append(f"    expires: {_quote(expires)}")
+        if "expires" in entry:
+            lines.append(f"    expires: {_quote(entry['expires'])}")
         lines.append("    datasets:")
-        for key, location in sorted(share.datasets.items()):
-            lines.append(f"      # {_describe(config, key, location)}")
-            lines.append(f"      {_quote(ids.get(name, 'datasets', key))}: {_target(location)}{stand_in}")
-        lines += _schedule(share)
+        for dataset, target in entry["datasets"].items():
+            lines.append(f"      # {handoff.datasets[dataset]}")
+            fields = ", ".join(f"{k}: {_quote(v)}" for k, v in target.items())
+            lines.append(f"      {_quote(dataset)}: {{{fields}}}{stand_in}")
+        if name in handoff.snapshots:
+            every, start = handoff.snapshots[name]
+            lines += [
+                f"    # The sender snapshots every {every.lower()} from {start}; to copy each in:",
+                f"    # schedule: {{recurrence: {every}, start: <a time after the snapshot>, mode: Incremental}}",
+            ]
     return "\n".join(lines) + "\n"
+
+
+def render_markdown(handoff: Handoff) -> str:
+    """For a message or an issue to the receiver: what to do, then the YAML."""
+    head = (
+        f"**Handoff from `{handoff.stack}` to `{handoff.participant}`**: paste the block under `config:` in "
+        f"{handoff.participant}'s stack file and fill in each `{PLACEHOLDER}` with where the data lands there."
+    )
+    if handoff.stand_ins:
+        head += " **The ids are stand-ins** from an offline run: make it again with `--outputs` for the real ones."
+    return f"{head}\n\n```yaml\n{render_text(handoff)}```\n"
+
+
+def render_json(handoff: Handoff) -> str:
+    """The same as data: `config` is what the receiver's stack file gets under `config:`."""
+    document = {
+        "stack": handoff.stack,
+        "participant": handoff.participant,
+        "standIns": handoff.stand_ins,
+        "config": {f"{NAMESPACE}:subscriptions": handoff.subscriptions},
+        "datasets": handoff.datasets,
+        "senderSnapshots": {k: {"recurrence": r, "start": t} for k, (r, t) in handoff.snapshots.items()},
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _describe(config: Config, key: str, location: Location) -> str:
@@ -99,24 +167,14 @@ def _describe(config: Config, key: str, location: Location) -> str:
     return f"{key}: {kind} ({stem}), {location.path} in the sender's storage {location.storage}"
 
 
-def _target(location: Location) -> str:
+def _target(location: Location) -> dict[str, str]:
     """Placeholders of the same form as the sender's dataset: a folder lands in a folder."""
     fields = {"storage": f"{PLACEHOLDER} a storage key", "container": f"{PLACEHOLDER} a container"}
     if location.folder is not None:
         fields["folder"] = f"{PLACEHOLDER} a folder"
     if location.file is not None:
         fields["file"] = f"{PLACEHOLDER} a file path"
-    return "{" + ", ".join(f"{k}: {_quote(v)}" for k, v in fields.items()) + "}"
-
-
-def _schedule(share: Share) -> list[str]:
-    if share.schedule is None:
-        return []
-    every = share.schedule.recurrence
-    return [
-        f"    # The sender snapshots every {every.lower()} from {share.schedule.start}; to copy each in:",
-        f"    # schedule: {{recurrence: {every}, start: <a time after the snapshot>, mode: Incremental}}",
-    ]
+    return fields
 
 
 def _quote(value: str) -> str:

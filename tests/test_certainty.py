@@ -198,6 +198,25 @@ def test_reconcile_leaves_to_a_person_what_may_be_a_participants(
     assert entry["maybe"] == [{"participant": "hospital-b", "why": why}]
 
 
+@pytest.mark.parametrize("other_sent", ["2026-11-01T00:00:00.5Z", "2026-11-01T00:00:00.8Z"])
+def test_an_invitation_sent_with_another_proves_no_subscription(arm: FakeArm, federation: Cli, other_sent: str) -> None:
+    """Two invitations within a second of a subscription's sharedAt, one of them exactly:
+    either may have made it."""
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-01T00:00:00.5Z")
+    arm.invite("global_model", "hospital-b", sentAt=other_sent)
+    maybe = arm.subscribe("global_model", email="", shared_at="2026-11-01T00:00:00.5Z")
+    code, out, _ = federation("revoke", "global_model", "hospital-a", "--yes")
+    assert revokes(arm) == []
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == exits.PROBLEMS, out
+    close = "(shared within a second of its invitation's sending)"
+    assert f"subscription {maybe} (Consumer, Consumer Org) may be hospital-a's {close} or hospital-b's {close}" in out
+    assert "adjust" not in out
+    assert revokes(arm) == []
+
+
 def test_reconcile_fails_when_the_account_is_missing(arm: FakeArm, federation: Cli) -> None:
     arm.account_exists = False
     code, out, err = federation("reconcile", "--yes")

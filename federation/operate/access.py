@@ -165,7 +165,7 @@ def review(
             found[outcome.item] = outcome.result
     sent = {n: _sent(config, n, *(found[("share", n, what)] for what in _SENT_LISTS)) for n in names}
     got = {n: _received(n, *(found[("subscription", n, what)] for what in _RECEIVED_LISTS)) for n in received}
-    return Review(account, rg, sent, got, problems(config, sent, got, now or datetime.now(UTC)))
+    return Review(account, rg, sent, got, problems(config, sent, got, now or expiry.now()))
 
 
 def _one(get: Callable[..., Any], *where: str) -> list[Any]:
@@ -262,11 +262,14 @@ def owner(
 ) -> tuple[str | None, str | None]:
     """The participant config names that a subscription is proven to belong to, and how:
     its invitation (named after the participant, its sentAt exactly the subscription's
-    sharedAt, as Data Share records it), else its consumer email (case aside)."""
+    sharedAt, as Data Share records it, and no other invitation sent within a second of
+    it), else its consumer email (case aside)."""
     shared_at = subscription.shared_at
-    for invitation in invitations:
-        if shared_at is not None and invitation.sent_at == shared_at and invitation.participant in config.participants:
-            return invitation.participant, "invitation"
+    near = [
+        i for i in invitations if shared_at is not None and i.sent_at is not None and abs(i.sent_at - shared_at) < CLOSE
+    ]
+    if len(near) == 1 and near[0].sent_at == shared_at and near[0].participant in config.participants:
+        return near[0].participant, "invitation"
     email = (subscription.consumer_email or "").lower()
     for key, participant in sorted(config.participants.items()):
         if email and participant.email is not None and participant.email.lower() == email:

@@ -5,10 +5,12 @@ through `federation.cli.main`, over HTTPS against the fake Resource Manager."""
 
 import contextlib
 import io
+import itertools
 import json
 import logging
 import signal
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -18,13 +20,27 @@ from typing import Any
 import pytest
 import yaml
 from azure.core.credentials import AccessToken
-from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.transport import HttpRequest
 
 from federation import cli, exits
 from federation.operate import azure, sync
 from tests.fake_arm import FakeArm, Fault, Received
-from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, options, outside, stack
+from tests.operate_support import (
+    ACCOUNT,
+    RG,
+    SUB,
+    UPDATES,
+    Cli,
+    Token,
+    arm,
+    ca,
+    ca_file,
+    federation,
+    options,
+    outside,
+    stack,
+)
 
 __all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
 
@@ -446,6 +462,43 @@ def test_the_default_credentials_sign_in_requests_are_watched(
     assert err.count("\n") == 1
 
 
+def test_a_sign_in_service_that_never_answers_is_given_up_on_within_the_limits(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held: list[socket.socket] = []
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        threading.Thread(target=lambda: held.append(silent.accept()[0]), daemon=True).start()
+
+        class Default:
+            """Asks the sign-in service through the transport it is given, as azure-identity's do."""
+
+            def __init__(self, authority: str, transport: Any) -> None:
+                self.transport = transport
+
+            def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+                with contextlib.suppress(ServiceRequestError, ServiceResponseError):
+                    self.transport.send(HttpRequest("POST", f"http://127.0.0.1:{port}/tenant/oauth2/v2.0/token"))
+                raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+        monkeypatch.setattr(azure, "DefaultAzureCredential", Default)
+        monkeypatch.setattr(azure, "CLOUDS", {"public": azure.Cloud(arm.url, f"{arm.url}/.default", "127.0.0.1")})
+        for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_ENVIRONMENT"):
+            monkeypatch.delenv(name, raising=False)
+        federation.credential = None
+        federation.limits = QUICK
+        started = time.monotonic()
+        code, _, err = federation("access")
+        assert time.monotonic() - started < QUICK.connect + QUICK.read + 2
+    for connection in held:
+        connection.close()
+    assert code == exits.UNREADABLE
+    assert err.startswith("error: cannot reach the sign-in service (127.0.0.1): ")
+    assert arm.requests == []
+
+
 # What Azure answers.
 
 
@@ -455,6 +508,88 @@ def test_a_read_only_post_list_is_retried_after_a_connection_reset(arm: FakeArm,
     code, _, err = federation("access")
     assert code == 0, err
     assert len(arm.sent("POST", "/shares/global_model/listSynchronizations$")) == 2
+
+
+def test_a_page_link_to_another_host_is_not_followed(arm: FakeArm, federation: Cli, ca: Any) -> None:
+    accounted(arm)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with FakeArm(context, SUB, RG, ACCOUNT) as other:
+        link = f"{other.url}/collect?api-version=2021-08-01&page=2"
+        arm.faults.append(Fault("GET", "/global_model/invitations$", body={"value": [], "nextLink": link}))
+        code, out, err = federation("access")
+        assert other.requests == []  # nor the token
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == f"error: Azure's answer pointed to another host ({other.url.split('//')[1]}): not followed\n"
+
+
+def test_page_links_without_a_token_stop_at_the_page_limit(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounted(arm)
+    pages = itertools.count()
+    answer = arm.answer
+
+    def endless(method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+        if method == "GET" and path.endswith("/global_model/invitations"):
+            return 200, {}, {"value": [], "nextLink": f"{arm.url}{path}?api-version=2021-08-01&page={next(pages)}"}
+        return answer(method, path, query, body)
+
+    monkeypatch.setattr(arm, "answer", endless)
+    federation.limits = azure.Limits(connect=5, read=5, pages=5)
+    code, out, err = federation("access")
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == "error: a list ran past 5 pages: Azure keeps sending next-page links\n"
+    assert len(arm.sent("GET", "/global_model/invitations$")) == 5
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/invitations$"), ("POST", "/listSynchronizations$")])
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [({"value": None}, "a list's value is not a list"), ({"value": [None]}, "an item of a list is null")],
+)
+def test_a_list_of_nothing_readable_is_one_line(
+    arm: FakeArm, federation: Cli, method: str, path: str, body: Any, said: str
+) -> None:
+    accounted(arm)
+    arm.faults.append(Fault(method, f"/global_model{path}", body=body))
+    code, out, err = federation("access")
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err.startswith(f"error: Azure's answer could not be read: {said}")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("body", [[], "done"])
+def test_a_revocation_whose_status_cannot_be_read_is_reported_not_raised(
+    arm: FakeArm, federation: Cli, body: Any
+) -> None:
+    ids = accounted(arm)
+    federation.limits = QUICK
+    arm.faults.append(Fault("GET", "/operationResults/", body=body, times=100))
+    code, out, err = federation("revoke", "global_model", ids["stranger"], "--yes")
+    assert code == exits.UNREADABLE, out
+    assert f"  started: revoke global_model {ids['stranger']}\n" in out
+    assert f"  FAILED: revoke global_model {ids['stranger']}: " in out
+    assert "Traceback" not in err
+
+
+def test_a_retry_after_that_is_no_time_waits_as_for_none(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("GET", "/global_model/invitations$", 429, headers={"Retry-After": "soon"}))
+    code, _, err = federation("access")
+    assert code == 0, err
+    assert len(arm.sent("GET", "/shares/global_model/invitations$")) == 2
+
+
+def test_azures_refusal_is_printed_with_control_characters_escaped(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    refused = "no permission for action 'x\x1b[2J\x07y'"
+    arm.faults.append(Fault("GET", "/invitations$", 403, code="AuthorizationFailed", message=refused, times=5))
+    code, _, err = federation("access")
+    assert code == exits.UNREADABLE
+    assert err.startswith("error: permission denied (x [2J y): ")
+    assert "\x1b" not in err
+    assert "\x07" not in err
 
 
 def test_an_answer_the_client_cannot_read_is_one_line(arm: FakeArm, federation: Cli) -> None:

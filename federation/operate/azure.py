@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError as CoreAzureError
 from azure.core.exceptions import (
     ClientAuthenticationError,
     DecodeError,
@@ -17,7 +18,8 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.core.paging import ItemPaged, PageIterator
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import (
     AzureAuthorityHosts,
@@ -112,12 +114,42 @@ class CappedRetry(RetryPolicy[Any, Any]):
         self.cap = cap
 
     def get_retry_after(self, response: Any) -> float | None:
-        asked = super().get_retry_after(response)
+        try:
+            asked = super().get_retry_after(response)
+        except ValueError:  # neither seconds nor an HTTP date: wait as for no Retry-After
+            return None
         return None if asked is None else min(asked, self.cap)
+
+
+class SameHost(SansIOHTTPPolicy[Any, Any]):
+    """Sends a request only to the Resource Manager endpoint's host. It runs before the
+    token is attached, so a page link, polling URL or redirect pointing elsewhere never
+    carries it."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.host = _host(endpoint)
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        url = request.http_request.url
+        if _host(url) != self.host:
+            raise AzureError(
+                f"Azure's answer pointed to another host ({_one_line(urlsplit(url).netloc)}): not followed"
+            )
+
+
+def _host(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower(), parts.port or 443
 
 
 class AzureError(Exception):
     """Something Azure or the caller's setup refused; reported in one line, exit 1."""
+
+
+# What one call to Azure can fail with: azure-core's errors, this module's (a page or
+# host refused), and what the client raises on an answer of the wrong shape, its
+# deserializer and pollers reading bodies as they expect them to be.
+FAILED_CALL = (CoreAzureError, AzureError, ValueError, TypeError, AttributeError)
 
 
 class SignInWatch(RequestsTransport):  # type: ignore[misc]  # the package exports it untyped
@@ -166,6 +198,7 @@ class Connection:
             base_url=self.endpoint,
             credential_scopes=[self.scope],
             api_version=API_VERSION,
+            per_retry_policies=[SameHost(self.endpoint)],
             **(self.limits.client_options(**retry) | options),
         )
 
@@ -233,11 +266,11 @@ def connect(
     if endpoint:
         endpoint = endpoint.rstrip("/")
         where = Cloud(endpoint, f"{endpoint}/.default", where.authority)
-    watch = None
+    watch, limits = None, limits or Limits()
     if credential is None:
-        watch = SignInWatch(where.authority)
+        watch = SignInWatch(where.authority, connection_timeout=limits.connect, read_timeout=limits.read)
         credential = default_credential(environ, where.authority, watch)
-    return Connection(credential, subscription, where.endpoint, where.scope, options or {}, limits or Limits(), watch)
+    return Connection(credential, subscription, where.endpoint, where.scope, options or {}, limits, watch)
 
 
 def default_credential(environ: Mapping[str, str], authority: str, transport: Any = None) -> TokenCredential:
@@ -257,18 +290,19 @@ def explain(error: Exception, account: str) -> str:
         return str(error)
     if isinstance(error, ClientAuthenticationError):
         return SIGN_IN
-    if isinstance(error, DecodeError | DeserializationError):
+    if isinstance(error, DecodeError | DeserializationError | TypeError | AttributeError):
         return f"Azure's answer could not be read: {_one_line(error)}"
     if isinstance(error, HttpResponseError) and error.status_code == 403:
         action = re.search(r"action '([^']+)'", str(error.message))
-        wanted = f" ({action[1]})" if action else ""
+        wanted = f" ({_one_line(action[1])})" if action else ""
         return (
             f"permission denied{wanted}: the signed-in identity needs the Contributor role on Data Share account "
             f"{account} (Reader cannot run Data Share's list and revoke actions)"
         )
     if isinstance(error, HttpResponseError) and error.status_code == 429:
         after = getattr(error.response, "headers", {}).get("Retry-After")
-        return f"Azure Resource Manager is throttling requests (429) after retries; try again in {after or 'a few'} s"
+        after = _one_line(after or "a few")
+        return f"Azure Resource Manager is throttling requests (429) after retries; try again in {after} s"
     if isinstance(error, HttpResponseError):
         code = error.error.code if error.error is not None else error.reason
         message = error.error.message if error.error is not None else error.message
@@ -288,26 +322,33 @@ T = TypeVar("T")
 def every(first: Callable[..., ItemPaged[T]], limits: Limits = Limits()) -> Iterator[T]:
     """All items of a list, each next page asked for with its `$skipToken` as the API
     defines it (for a POST list, by POST: the SDK would GET the nextLink, which Data Share
-    does not document). A read-only POST is retried as a GET is. A page link seen before,
-    or more pages than `limits.pages`, ends the list with an error, not a loop."""
+    does not document); a link without a token is followed as the SDK follows it. A
+    read-only POST is retried as a GET is. A page link seen before, more pages than
+    `limits.pages`, or a page that is no list of items ends the list with an error."""
     token: str | None = None
     seen: set[str] = set()
-    for _ in range(limits.pages):
+    read = 0
+    while True:
         pages = cast(PageIterator[T], first(token, retry_on_methods=READ_ONLY).by_page())
-        yield from next(pages, ())
-        link = pages.continuation_token
-        if not link:
-            return
-        tokens = parse_qs(urlsplit(link).query).get("$skipToken")
-        if not tokens:  # a link without a token: follow it as the SDK does
-            for page in pages:
-                yield from page
-                if pages.continuation_token in seen:
-                    raise AzureError(f"Azure sent the same next-page link twice: {_one_line(link)}")
-                seen.add(str(pages.continuation_token))
-            return
-        if tokens[0] in seen:
-            raise AzureError(f"Azure sent the same next-page link twice: {_one_line(link)}")
-        seen.add(tokens[0])
-        token = tokens[0]
-    raise AzureError(f"a list ran past {limits.pages:,} pages: Azure keeps sending next-page links")
+        while True:
+            try:
+                page = list(next(pages, ()))
+            except TypeError as error:  # a `value` that is null: the SDK iterates it
+                raise AzureError(f"Azure's answer could not be read: a list's value is not a list ({error})") from None
+            if any(item is None for item in page):
+                raise AzureError("Azure's answer could not be read: an item of a list is null")
+            yield from page
+            read += 1
+            link = pages.continuation_token
+            if not link:
+                return
+            if read >= limits.pages:
+                raise AzureError(f"a list ran past {limits.pages:,} pages: Azure keeps sending next-page links")
+            tokens = parse_qs(urlsplit(link).query).get("$skipToken")
+            key = tokens[0] if tokens else str(link)
+            if key in seen:
+                raise AzureError(f"Azure sent the same next-page link twice: {_one_line(link)}")
+            seen.add(key)
+            if tokens:
+                token = tokens[0]
+                break

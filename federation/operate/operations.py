@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from azure.core.exceptions import AzureError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare.models import ProviderShareSubscription
 
 from federation.config import Config
 from federation.operate import access
-from federation.operate.azure import WORKERS, Limits, explain
+from federation.operate.azure import FAILED_CALL, WORKERS, Limits, explain
 from federation.operate.workers import each
 
 
@@ -204,5 +203,5 @@ def _apply(client: DataShareManagementClient, config: Config, action: Action, li
         expires = access.format_time(after.expiration_date)
         shown = "the secret expiry" if action.subscription.expected_secret and expires == action.expires else expires
         return Outcome(action, expires == action.expires, f"expires {shown or 'never'}")
-    except (AzureError, ValueError) as error:  # ValueError: an answer the client could not read
+    except FAILED_CALL as error:
         return Outcome(action, False, explain(error, config.account_name))

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from azure.core.exceptions import AzureError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare.models import ShareSubscriptionSynchronization, Synchronize
 
 from federation.operate.access import FAILED, SUCCEEDED, format_time, markdown, printable
-from federation.operate.azure import Limits, every, explain
+from federation.operate.azure import FAILED_CALL, Limits, every, explain
 
 # What is left for canceling a snapshot once the deadline is reached: the command ends
 # within this of --timeout, canceled or saying it could not cancel.
@@ -110,7 +109,7 @@ def wait(client: DataShareManagementClient, rg: str, account: str, snapshot: Sna
             try:
                 current = _read(client, rg, account, current, follow.bounded(min(follow.limits.read, follow.left())))
                 pulse.status(current.status)
-            except (AzureError, ValueError) as error:  # ValueError: an answer the client could not read
+            except FAILED_CALL as error:
                 pulse.say(f"could not look ({explain(error, account)}); trying again")
             if current.finished:
                 break
@@ -120,7 +119,7 @@ def wait(client: DataShareManagementClient, rg: str, account: str, snapshot: Sna
             time.sleep(max(0.0, min(follow.interval, follow.left())))
     try:
         return replace(current, datasets=_details(client, rg, account, current, follow.bounded(follow.left() + GRACE)))
-    except (AzureError, ValueError) as error:
+    except FAILED_CALL as error:
         follow.progress(f"could not read what each dataset wrote: {explain(error, account)}")
         return current
 
@@ -180,7 +179,7 @@ def _cancel(client: DataShareManagementClient, rg: str, account: str, snapshot: 
             rg, account, snapshot.subscription, which, polling=False, **follow.bounded(GRACE - 1)
         ).result()
         cancel = "requested"
-    except (AzureError, ValueError) as error:
+    except FAILED_CALL as error:
         cancel = f"could not cancel it ({explain(error, account)})"
     return replace(snapshot, timed_out=True, cancel=cancel)
 

@@ -1,6 +1,8 @@
 """`python -m federation plan|diff`: offline answers to "what will this config build" and
 "what will this change do", with exit codes CI can act on."""
 
+import argparse
+import importlib.abc
 import json
 import subprocess
 import sys
@@ -314,3 +316,26 @@ def test_markdown_cells_hold_a_bar_in_a_value(capsys: pytest.CaptureFixture[str]
     row = next(line for line in out.splitlines() if "`azure-native:datashare:Share`" in line)
     assert "checkpoints \\| round 42" in row
     assert row.count(" | ") == 3  # between the four cells of the table, no more
+
+
+def test_ctrl_c_while_the_command_line_loads_or_reads_its_words_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Interrupting(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_: object) -> None:
+            if name == "federation.cli.dispatch":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "federation.cli.dispatch", raising=False)
+    monkeypatch.delattr(cli, "dispatch", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    assert cli.main(["plan", "dev"]) == exits.INTERRUPTED
+    assert capsys.readouterr().err == "interrupted\n"
+    monkeypatch.undo()
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", interrupted)
+    assert cli.main(["plan", "dev"]) == exits.INTERRUPTED
+    assert capsys.readouterr().err == "interrupted\n"

@@ -403,6 +403,22 @@ def test_end_of_input_at_the_prompt_is_a_no(arm: FakeArm, federation: Cli, monke
     assert changes(arm) == []
 
 
+def test_ctrl_c_at_the_prompt_is_an_interruption_with_nothing_changed(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Interrupting(Terminal):
+        def readline(self, *_: object) -> str:
+            raise KeyboardInterrupt
+
+    drift(arm)
+    monkeypatch.setattr("sys.stdin", Interrupting())
+    code, out, err = federation("reconcile")
+    assert code == exits.INTERRUPTED
+    assert err == "interrupted\n"
+    assert "Nothing changed." not in out
+    assert changes(arm) == []
+
+
 def _project_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: Path) -> None:
     """A project directory with stack `test` (and `dev`), as the working directory."""
     (tmp_path / "Pulumi.yaml").write_text("name: federation\nruntime: python\n")

@@ -112,7 +112,11 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
         progress=lambda line: print(line, file=sys.stderr, flush=True),
         limits=connection.limits,
     )
-    started = sync.start(client, *where, args.share_subscription, args.mode, follow)
+    try:
+        started = sync.start(client, *where, args.share_subscription, args.mode, follow)
+    except sync.UnansweredError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return exits.TIMEOUT if args.wait and follow.left() <= 0 else exits.UNREADABLE
     try:
         if args.wait:
             started = sync.wait(client, *where, started, follow)
@@ -185,6 +189,9 @@ def _confirmed(yes: bool, count: int) -> bool:
         return False
     try:
         return input(f"Apply these {count} changes? Type yes to continue: ").strip().lower() == "yes"
-    except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt: a no
+    except EOFError:  # Ctrl-D at the prompt: a no
         print()
         return False
+    except KeyboardInterrupt:  # Ctrl-C: interrupted, as anywhere else, with nothing changed
+        print()
+        raise

@@ -25,15 +25,13 @@ COMMANDS = {
 }
 
 
-def main(
-    argv: list[str] | None = None,
-    credential: "TokenCredential | None" = None,
-    options: Mapping[str, Any] | None = None,
-    limits: "Limits | None" = None,
+def run(
+    argv: list[str] | None,
+    credential: "TokenCredential | None",
+    options: Mapping[str, Any] | None,
+    limits: "Limits | None",
 ) -> int:
-    """Run a command. Azure commands connect with `credential` when given (tests), else
-    with DefaultAzureCredential; `options` are client transport settings, `limits` the
-    deadlines (default: Limits())."""
+    """Run a command, as `federation.cli.main` says."""
     words = parser.build(dict(COMMANDS))
     args = words.parse_args(argv)
     parser.settle(words, args)

@@ -648,6 +648,28 @@ def test_reconcile_says_each_change_as_it_starts_and_ends(arm: FakeArm, federati
         assert started < lines.index(f"  done: {kind} global_model {subscription}: {ended}")
 
 
+def test_a_snapshot_request_that_gets_no_answer_says_one_may_have_started(arm: FakeArm, federation: Cli) -> None:
+    arm.received[UPDATES] = Received(polls=10**9)
+    arm.faults.append(Fault("POST", "/synchronize$", hang=None))
+    started = time.monotonic()
+    code, out, err = federation("sync", UPDATES, "--wait", "--timeout", "2s")
+    assert time.monotonic() - started < 2 + sync.GRACE
+    assert (code, out) == (exits.TIMEOUT, "")
+    assert err.startswith(f"error: asked for a snapshot of {UPDATES} and no answer came (cannot reach Azure ")
+    assert err.endswith("one may have started; `federation access` lists the latest\n")
+
+
+def test_a_snapshot_answer_without_its_id_is_one_line(arm: FakeArm, federation: Cli) -> None:
+    arm.received[UPDATES] = Received()
+    arm.faults.append(Fault("POST", "/synchronize$", body={"status": "Queued"}))
+    code, out, err = federation("sync", UPDATES, "--wait")
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == (
+        f"error: Azure's answer to the snapshot request of {UPDATES} names no snapshot: `federation access` lists "
+        "the latest\n"
+    )
+
+
 def test_sync_says_it_is_alive_while_a_snapshot_runs(
     arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from azure.core.exceptions import ServiceResponseError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare.models import ShareSubscriptionSynchronization, Synchronize
 
 from federation.operate.access import FAILED, SUCCEEDED, format_time, markdown, printable
-from federation.operate.azure import FAILED_CALL, Limits, every, explain
+from federation.operate.azure import FAILED_CALL, AzureError, Limits, every, explain
 
 # What is left for canceling a snapshot once the deadline is reached: the command ends
 # within this of --timeout, canceled or saying it could not cancel.
@@ -87,15 +88,29 @@ class Follow:
         }
 
 
+class UnansweredError(AzureError):
+    """The snapshot was asked for and no answer came: one may have started, unnamed."""
+
+
 def start(
     client: DataShareManagementClient, rg: str, account: str, name: str, mode: str | None, follow: Follow
 ) -> Snapshot:
     """Ask for a snapshot now, within the deadline. The first answer carries its id; the
     poller's final result would not, so it is not polled here."""
-    poller = client.share_subscriptions.begin_synchronize(
-        rg, account, name, Synchronize(synchronization_mode=mode), polling=False, **follow.bounded(follow.left())
-    )
-    first = poller.result()
+    try:
+        poller = client.share_subscriptions.begin_synchronize(
+            rg, account, name, Synchronize(synchronization_mode=mode), polling=False, **follow.bounded(follow.left())
+        )
+        first = poller.result()
+    except ServiceResponseError as error:  # sent, and no answer came in time
+        raise UnansweredError(
+            f"asked for a snapshot of {name} and no answer came ({explain(error, account)}): one may have started; "
+            "`federation access` lists the latest"
+        ) from None
+    if not first.synchronization_id:
+        raise AzureError(
+            f"Azure's answer to the snapshot request of {name} names no snapshot: `federation access` lists the latest"
+        )
     return Snapshot(name, printable(first.synchronization_id), printable(first.status or "Queued"))
 
 

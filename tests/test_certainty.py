@@ -233,6 +233,22 @@ def test_an_invitation_sent_with_another_proves_no_subscription(arm: FakeArm, fe
     assert revokes(arm) == []
 
 
+@pytest.mark.parametrize(("status", "shown"), [(None, "unknown"), ("Suspended", "Suspended")])
+def test_a_subscription_neither_active_nor_ended_is_left_to_a_person(
+    arm: FakeArm, federation: Cli, status: str | None, shown: str
+) -> None:
+    accounted(arm)
+    odd = arm.subscribe("global_model", email="someone@else.example", status=status)
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == exits.PROBLEMS, out
+    assert f"left alone: share global_model subscription {odd} (" in out
+    assert f"): status {shown}, neither active nor ended\n" in out
+    assert odd not in "".join(r.path for r in arm.requests if r.path.endswith("/revoke"))
+    code, out, _ = federation("access", "--check")
+    assert code == exits.PROBLEMS
+    assert f"share global_model: subscription {odd} (someone@else.example): status {shown}, neither active nor" in out
+
+
 def test_reconcile_fails_when_the_account_is_missing(arm: FakeArm, federation: Cli) -> None:
     arm.account_exists = False
     code, out, err = federation("reconcile", "--yes")

@@ -25,6 +25,8 @@ FAILED = {"failed", "canceled", "cancelled"}
 # Data Share records a subscription's sharedAt as its invitation's sentAt. Times this close
 # but not equal may be one time rounded two ways, or two times: only a person can tell.
 CLOSE = timedelta(seconds=1)
+# The statuses the API defines besides Active: a subscription that gives no access.
+ENDED = frozenset({"revoked", "revoking", "sourcedeleted"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ class Subscription:
     @property
     def active(self) -> bool:
         return self.status.lower() == "active"
+
+    @property
+    def unclear(self) -> bool:
+        """Neither active nor ended (Revoked, Revoking, SourceDeleted): a status the API does
+        not define, or none. It may still give access; only a person can tell."""
+        return not self.active and self.status.lower() not in ENDED
 
     @property
     def who(self) -> str:
@@ -361,11 +369,13 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
             if i.status.lower() == "pending":
                 found.extend(_expiring(f"{where}: pending invitation for {i.participant}", i.expires, now))
         for s in share.subscriptions:
-            if not s.active:
-                continue
             who = (
                 f"{where}: subscription {s.id} ({s.participant or s.consumer or s.consumer_name or 'unknown consumer'})"
             )
+            if s.unclear:
+                found.append(f"{who}: status {s.status}, neither active nor ended: left to a person")
+            if not s.active:
+                continue
             if s.participant is None and s.maybe:
                 found.append(
                     f"{who}: active, matches no participant by invitation or email, but may be {doubted(s)}: "

@@ -65,6 +65,11 @@ def reconcile(review: access.Review) -> Plan:
             left.append(f"left alone: share {name} is not in the account: nothing of it could be checked")
         left.extend(f"left alone: {skipped}" for skipped in share.skipped)
         for s in share.subscriptions:
+            if s.unclear:
+                left.append(
+                    f"left alone: share {name} subscription {s.id} ({s.who}): status {s.status}, neither active "
+                    "nor ended"
+                )
             if not s.active:
                 continue
             if s.participant is None and s.maybe:

@@ -84,7 +84,7 @@ class Limits:
     read: float = 30
     retries: int = 3
     read_retries: int = 1
-    retry_after: float = 120
+    retry_after: float = 60  # within `operation`, so the retry after the wait can still be made
     operation: float = 90
     pages: int = 1000  # of one list: far more than Data Share's limits fill
     settle: float = 300  # for a revocation to end

@@ -451,27 +451,29 @@ def test_a_sign_in_service_out_of_reach_is_said_so(arm: FakeArm, federation: Cli
     assert arm.requests == []
 
 
-def test_the_default_credentials_sign_in_requests_are_watched(
-    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    port = closed_port()
+def default_signing_in_at(url: str, arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DefaultAzureCredential (which must never run in a test) stood in for by one that asks
+    the sign-in service at `url` through the transport it is given, as azure-identity's do."""
 
     class Default:
-        """Stands in for DefaultAzureCredential (which must never run in a test): it asks
-        the sign-in service through the transport it is given, as azure-identity's do."""
-
         def __init__(self, authority: str, transport: Any) -> None:
             self.transport = transport
 
         def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-            with contextlib.suppress(ServiceRequestError):
-                self.transport.send(HttpRequest("POST", f"https://127.0.0.1:{port}/tenant/oauth2/v2.0/token"))
+            with contextlib.suppress(ServiceRequestError, ServiceResponseError):
+                self.transport.send(HttpRequest("POST", url))
             raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
 
     monkeypatch.setattr(azure, "DefaultAzureCredential", Default)
     monkeypatch.setattr(azure, "CLOUDS", {"public": azure.Cloud(arm.url, f"{arm.url}/.default", "127.0.0.1")})
     for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_ENVIRONMENT"):
         monkeypatch.delenv(name, raising=False)
+
+
+def test_the_default_credentials_sign_in_requests_are_watched(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default_signing_in_at(f"https://127.0.0.1:{closed_port()}/tenant/oauth2/v2.0/token", arm, monkeypatch)
     federation.credential = None
     code, _, err = federation("access")
     assert code == exits.UNREADABLE
@@ -489,21 +491,7 @@ def test_a_sign_in_service_that_never_answers_is_given_up_on_within_the_limits(
         port = silent.getsockname()[1]
         threading.Thread(target=lambda: held.append(silent.accept()[0]), daemon=True).start()
 
-        class Default:
-            """Asks the sign-in service through the transport it is given, as azure-identity's do."""
-
-            def __init__(self, authority: str, transport: Any) -> None:
-                self.transport = transport
-
-            def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-                with contextlib.suppress(ServiceRequestError, ServiceResponseError):
-                    self.transport.send(HttpRequest("POST", f"http://127.0.0.1:{port}/tenant/oauth2/v2.0/token"))
-                raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
-
-        monkeypatch.setattr(azure, "DefaultAzureCredential", Default)
-        monkeypatch.setattr(azure, "CLOUDS", {"public": azure.Cloud(arm.url, f"{arm.url}/.default", "127.0.0.1")})
-        for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_ENVIRONMENT"):
-            monkeypatch.delenv(name, raising=False)
+        default_signing_in_at(f"http://127.0.0.1:{port}/tenant/oauth2/v2.0/token", arm, monkeypatch)
         federation.credential = None
         federation.limits = QUICK
         started = time.monotonic()

@@ -110,6 +110,18 @@ def test_secret_participants_are_refused_without_their_real_values(
     assert arm.requests == []
 
 
+def test_a_secret_in_the_shares_is_refused_too(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    document = yaml.safe_load(federation.stack.read_text())
+    document["config"]["federation:shares"]["global_model"]["expires"] = {"secure": "v1:expiry"}
+    federation.stack.write_text(yaml.safe_dump(document))
+    code, out, err = federation("reconcile", "--yes")
+    assert (code, out) == (exits.INVALID_CONFIG, "")
+    assert err.startswith("error: federation:shares is a secret in ")
+    assert "--config-json -`" in err
+    assert arm.requests == []
+
+
 def test_the_real_values_come_from_pulumi_config_json_on_stdin(
     arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -273,11 +273,10 @@ def owner(
     sharedAt, as Data Share records it, and no other invitation sent within a second of
     it), else its consumer email (case aside)."""
     shared_at = subscription.shared_at
-    near = [
-        i for i in invitations if shared_at is not None and i.sent_at is not None and abs(i.sent_at - shared_at) < CLOSE
-    ]
-    if len(near) == 1 and near[0].sent_at == shared_at and near[0].participant in config.participants:
-        return near[0].participant, "invitation"
+    if shared_at is not None:
+        near = [i for i in invitations if i.sent_at is not None and abs(i.sent_at - shared_at) < CLOSE]
+        if len(near) == 1 and near[0].sent_at == shared_at and near[0].participant in config.participants:
+            return near[0].participant, "invitation"
     email = (subscription.consumer_email or "").lower()
     for key, participant in sorted(config.participants.items()):
         if email and participant.email is not None and participant.email.lower() == email:

@@ -164,23 +164,25 @@ class _Pulse:
         with self.lock:
             self.current = status
             if status != self.said_status:
-                self._say(status)
+                self._say_status()
 
     def say(self, text: str) -> None:
         with self.lock:
             self._say(text)
 
+    def _say_status(self) -> None:
+        self.said_status = self.current
+        self._say(self.current)
+
     def _say(self, text: str) -> None:
         self.said = self.follow.elapsed
-        if text == self.current:
-            self.said_status = text
         self.follow.progress(f"{int(self.said)}s: {text}")
 
     def _repeat(self) -> None:
         while True:
             with self.lock:
                 if self.follow.elapsed - self.said >= HEARTBEAT:
-                    self._say(self.current)
+                    self._say_status()
                 due = self.said + HEARTBEAT - self.follow.elapsed
             if self.stopped.wait(max(due, 0.01)):
                 return

@@ -15,10 +15,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.clock import CLOCK
 
 API_VERSION = "2021-08-01"
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
@@ -26,7 +27,8 @@ SYNC_MODES = {"Incremental", "FullSync"}
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Times the fake writes (sent, shared, started) come from the tests' one clock."""
+    return CLOCK.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """`access`: the review of a stack's live account, through the real client over HTTPS."""
 
 import json
-from datetime import UTC, datetime, timedelta
 
+from tests.clock import days_from_now
 from tests.fake_arm import FakeArm, Received
 from tests.operate_support import UPDATES, Cli, arm, ca, ca_file, federation, outside, stack
 
@@ -10,7 +10,7 @@ __all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
 
 
 def soon(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return days_from_now(days)
 
 
 def live(arm: FakeArm) -> dict[str, str]:

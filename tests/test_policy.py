@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,10 @@ from federation.cli import main
 from federation.config import stackfile
 from federation.review import check, offline
 from tests import strategies
+from tests.clock import CLOCK
 from tests.support import PROJECT
 
 STACKS = ["Pulumi.dev.yaml", "Pulumi.silo-a.yaml"]
-TODAY = datetime(2026, 12, 5, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(check.rules(), "now", lambda: TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +245,7 @@ def test_on_generated_configs_each_rule_fails_exactly_what_config_asks_for(
         expected.add("account-snapshot-logs")
     if refused:
         expected.add("invitation-allowed-targets")
-    latest = TODAY + timedelta(days=days)
+    latest = CLOCK + timedelta(days=days)
     for invitation in invitations:
         expires = offline.plain(invitation.inputs).get("expirationDate")
         if expires is None or datetime.fromisoformat(expires.replace("Z", "+00:00")) > latest:

@@ -1,6 +1,5 @@
 """Deployed resources keep their URNs and resource ids: see tests/snapshots/__init__.py."""
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -14,8 +13,31 @@ from tests.support import base
 
 @pytest.mark.parametrize("stack_file", snapshots.stack_files(), ids=lambda p: p.name)
 def test_urns_and_ids_match_the_snapshot(stack_file: Path) -> None:
-    snapshot = json.loads(snapshots.path_for(stack_file).read_text())
+    snapshot = snapshots.load(stack_file) if snapshots.path_for(stack_file).is_file() else None
+    if snapshot is None:
+        pytest.fail(str(snapshots.MissingSnapshotError(stack_file)), pytrace=False)
     assert snapshots.differences(snapshot, offline.run_stack_file(stack_file)) == []
+
+
+def test_a_stack_file_without_a_snapshot_says_how_to_record_it() -> None:
+    with pytest.raises(snapshots.MissingSnapshotError) as missing:
+        snapshots.load(Path("Pulumi.silo-z.yaml"))
+    assert str(missing.value) == (
+        "Pulumi.silo-z.yaml has no URN snapshot: record it with "
+        "`venv/bin/python -m tests.snapshots Pulumi.silo-z.yaml` and commit tests/snapshots/Pulumi.silo-z.yaml.json"
+    )
+    assert not snapshots.path_for(Path("Pulumi.silo-z.yaml")).exists()
+
+
+def test_recording_one_stack_leaves_the_others_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    committed = snapshots.load(stackfile.PROJECT_DIR / "Pulumi.silo-a.yaml")
+    (tmp_path / "Pulumi.silo-a.yaml").write_text((stackfile.PROJECT_DIR / "Pulumi.silo-a.yaml").read_text())
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    monkeypatch.setattr(stackfile, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(snapshots, "HERE", tmp_path)
+    snapshots.update(["Pulumi.silo-a.yaml"])
+    assert [p.name for p in tmp_path.glob("*.json")] == ["Pulumi.silo-a.yaml.json"]
+    assert snapshots.load(tmp_path / "Pulumi.silo-a.yaml") == committed
 
 
 def renamed_group_program(tmp_path: Path, alias: bool) -> Path:

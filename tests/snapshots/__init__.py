@@ -5,7 +5,11 @@ value for an input of its resource id, makes Pulumi replace it (a share's consum
 their subscription). test_snapshot.py fails on that until the change adds `aliases`, or
 the snapshot is updated on purpose:
 
-    venv/bin/python -m tests.snapshots
+    venv/bin/python -m tests.snapshots                     # every stack file
+    venv/bin/python -m tests.snapshots Pulumi.<stack>.yaml  # one, such as a new participant's
+
+A stack file without a snapshot fails the test with that command: a snapshot that recorded
+itself on its first run would assert nothing.
 """
 
 import json
@@ -55,11 +59,36 @@ def path_for(stack_file: Path) -> Path:
     return HERE / f"{stack_file.name}.json"
 
 
+def record_command(stack_file: Path) -> str:
+    return f"venv/bin/python -m tests.snapshots {stack_file.name}"
+
+
+class MissingSnapshotError(Exception):
+    """A stack file has no snapshot yet: a person records it, on purpose, and commits it."""
+
+    def __init__(self, stack_file: Path) -> None:
+        super().__init__(
+            f"{stack_file.name} has no URN snapshot: record it with `{record_command(stack_file)}` "
+            f"and commit tests/snapshots/{path_for(stack_file).name}"
+        )
+
+
+def load(stack_file: Path) -> dict[str, Any]:
+    path = path_for(stack_file)
+    if not path.is_file():
+        raise MissingSnapshotError(stack_file)
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
 def stack_files() -> list[Path]:
     return sorted(stackfile.PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
-def update() -> None:
-    for stack_file in stack_files():
+def update(names: list[str]) -> None:
+    """Records the snapshots of the named stack files, or of every one when none is named."""
+    chosen = [stackfile.PROJECT_DIR / Path(name).name for name in names] or stack_files()
+    for stack_file in chosen:
+        if not stack_file.is_file():
+            raise SystemExit(f"no stack file {stack_file.name} in {stackfile.PROJECT_DIR}")
         path_for(stack_file).write_text(json.dumps(take(stack_file), indent=2, sort_keys=True) + "\n")
         print(f"wrote {path_for(stack_file).relative_to(stackfile.PROJECT_DIR)}")

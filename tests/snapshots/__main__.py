@@ -1,3 +1,5 @@
+import sys
+
 from tests.snapshots import update
 
-update()
+update(sys.argv[1:])

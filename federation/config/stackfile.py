@@ -291,14 +291,17 @@ def stand_in(field: str, ciphertext: str) -> str:
     digest = hashlib.sha256(ciphertext.encode()).hexdigest()
     guid = str(uuid.UUID(digest[:32]))
     text = f"s{digest[:12]}"  # a valid name, key, container, region and path
+    # A time of day from the digest too, so that no plain time is mistaken for a stand-in.
+    seconds = int(digest[:8], 16) % 86400
+    time = f"2099-12-31T{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}Z"
     return {
         "email": f"secret-{digest[:12]}@secret.example",
         "tenantId": guid,
         "objectId": guid,
         "invitationId": guid,
         "id": f"/subscriptions/{guid}/resourceGroups/rg-{text}/providers/Microsoft.Storage/storageAccounts/{text}",
-        "expires": "2099-12-31T00:00:00Z",
-        "start": "2099-12-31T00:00:00Z",
+        "expires": time,
+        "start": time,
     }.get(field, text)
 
 
@@ -311,6 +314,8 @@ class StackFile:
     secret_keys: frozenset[str] = frozenset()
     # What the CLI would take without a word but the program cannot: reported as config problems.
     problems: tuple[str, ...] = ()
+    # The stand-ins in `config` for secure values: what a run offline cannot know.
+    stand_ins: frozenset[str] = frozenset()
 
 
 def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackFile:
@@ -324,7 +329,9 @@ def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackF
     document = parse(data.encode() if isinstance(data, str) else data, shown)
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
     problems = _collisions(document) + _nulls(document) + _secret_ids(document)
-    return StackFile(project_name(), stack, config_values(document), secret_keys(document), problems)
+    return StackFile(
+        project_name(), stack, config_values(document), secret_keys(document), problems, stand_ins(document)
+    )
 
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
@@ -389,6 +396,25 @@ def _revealed(value: Any, field: str) -> Any:
     if isinstance(value, list):
         return [_revealed(v, field) for v in value]
     return value
+
+
+def stand_ins(config: Mapping[str, Any]) -> frozenset[str]:
+    """The stand-ins `config_values` puts where a stack file's `config:` map has secure values."""
+    found: set[str] = set()
+
+    def walk(value: Any, field: str) -> None:
+        if isinstance(value, Secure):
+            found.add(stand_in(field, value.ciphertext))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, key)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, field)
+
+    for key, value in config.items():
+        walk(value, key.rpartition(":")[2])
+    return frozenset(found)
 
 
 def _has_secure(value: Any) -> bool:

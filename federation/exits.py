@@ -5,8 +5,9 @@ OK = 0
 UNREADABLE = 1  # a file cannot be read; Azure refused or could not be reached; a change failed
 INVALID_CONFIG = 2  # invalid stack config, or a name config lacks; nothing ran
 DESTRUCTIVE = 3  # diff --fail-on-delete: something would be deleted or replaced
-WOULD_FAIL = 4  # diff: the deployment would fail
-PROBLEMS = 4  # access --check: problems; reconcile, revoke: something left to a person; sync: failed
+# diff: the deployment would fail; access --check: problems; reconcile, revoke: something
+# left to a person; sync: failed. One code, since each asks a person to look before going on.
+PROBLEMS = 4
 TIMEOUT = 5  # sync: still running at --timeout (then canceled)
 NO_SENDER_OUTPUTS = 6  # a `from` names a stack whose outputs are not here
 POLICY = 7  # check: a mandatory policy is violated

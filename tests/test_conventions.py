@@ -122,3 +122,20 @@ def test_diff_names_its_stack_with_s(capsys: pytest.CaptureFixture[str], monkeyp
     code, out, _ = run(capsys, "diff", "Pulumi.dev.yaml", "Pulumi.dev.yaml", "-s", "prod", "-o", "markdown")
     assert code == 0
     assert out.startswith("**Config change for `prod`**")
+
+
+def test_each_command_says_the_default_output_it_gives(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["schema", "--help"])
+    schema_help = " ".join(capsys.readouterr().out.split())
+    assert "{json}" in schema_help
+    assert "(default: json)" in schema_help
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    assert "(default: text)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_each_exit_code_has_one_name() -> None:
+    codes = {name: value for name, value in vars(exits).items() if name.isupper()}
+    assert sorted(codes.values()) == sorted(set(codes.values())), codes
+    assert codes["PROBLEMS"] == 4

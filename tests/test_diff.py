@@ -152,15 +152,15 @@ def test_cli_reports_failures_in_every_format_with_their_own_exit_code(
     after = base()
     after["federation:storage"]["models"]["hns"] = True
     files = write(tmp_path / "Pulumi.t.yaml", base()), write(tmp_path / "h.yaml", after)
-    assert cli.main(["diff", *files]) == exits.WOULD_FAIL
+    assert cli.main(["diff", *files]) == exits.PROBLEMS
     text = capsys.readouterr().out
     assert "The deployment would fail at:\n !  replace azure-native:storage:StorageAccount models\n" in text
     assert "; ! 1 would fail" in text
-    assert cli.main(["diff", *files, "--format", "markdown", "--fail-on-delete"]) == exits.WOULD_FAIL
+    assert cli.main(["diff", *files, "--format", "markdown", "--fail-on-delete"]) == exits.PROBLEMS
     markdown = capsys.readouterr().out
     assert "**The deployment would fail.**" in markdown.splitlines()[0]
     assert "#### ! would fail (1)" in markdown
-    assert cli.main(["diff", *files, "--format", "json"]) == exits.WOULD_FAIL
+    assert cli.main(["diff", *files, "--format", "json"]) == exits.PROBLEMS
     document = json.loads(capsys.readouterr().out)
     assert [(f["step"], f["name"]) for f in document["fail"]] == [("replace", "models")]
     assert all(not r["cascade"] and "because" not in r for r in document["replace"])

@@ -58,7 +58,7 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     _output(p, ("text", "markdown", "json", "mermaid"))
     _senders(p)
 
-    p = command("diff", f"what changing BASE into HEAD would do (exit {exits.WOULD_FAIL} if the deployment would fail)")
+    p = command("diff", f"what changing BASE into HEAD would do (exit {exits.PROBLEMS} if the deployment would fail)")
     p.add_argument("base", help="stack file, or REV:PATH read with git; names the stack")
     p.add_argument("head", help="stack file, or REV:PATH read with git")
     p.add_argument("-s", "--stack", help="the stack both sides are of (default: as BASE names it)")
@@ -166,7 +166,9 @@ def _stack(p: argparse.ArgumentParser, positional: bool) -> None:
 
 
 def _output(p: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "markdown", "json")) -> None:
-    p.add_argument("-o", "--output", choices=formats, default="text", help="output format (default: text)")
+    p.add_argument(
+        "-o", "--output", choices=formats, default=formats[0], help=f"output format (default: {formats[0]})"
+    )
     p.add_argument("--format", dest="output", choices=formats, help=argparse.SUPPRESS)  # the earlier spelling
 
 

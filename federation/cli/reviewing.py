@@ -47,7 +47,7 @@ def diff_command(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(diff.render_json(change) if args.output == "json" else diff.render_text(change, stack))
     if change.fail:
-        return exits.WOULD_FAIL
+        return exits.PROBLEMS
     return exits.DESTRUCTIVE if args.fail_on_delete and change.destructive else exits.OK
 
 

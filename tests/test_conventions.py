@@ -139,3 +139,11 @@ def test_each_exit_code_has_one_name() -> None:
     codes = {name: value for name, value in vars(exits).items() if name.isupper()}
     assert sorted(codes.values()) == sorted(set(codes.values())), codes
     assert codes["PROBLEMS"] == 4
+
+
+def test_the_package_carries_its_licence() -> None:
+    """Apache-2.0, as Pulumi's SDK and the Azure SDK for Python are licensed."""
+    from importlib.metadata import metadata
+
+    assert metadata("federation")["License-Expression"] == "Apache-2.0"
+    assert (PROJECT / "LICENSE").read_text().split()[:3] == ["Apache", "License", "Version"]

@@ -267,7 +267,7 @@ def test_unreadable_stack_file_is_one_line_not_a_traceback(capsys: pytest.Captur
     code, out, err = main(capsys, "plan", "--config", str(broken))
     assert code == 1
     assert out == ""
-    assert err.startswith(f"error: {broken} is not valid YAML")
+    assert err.startswith(f"error: {broken}:2:22: not valid YAML")
     code, _, err = main(capsys, "diff", str(tmp_path / "missing.yaml"), str(broken))
     assert (code, err) == (1, f"error: no stack file {tmp_path / 'missing.yaml'}\n")
 

@@ -60,8 +60,8 @@ def test_integers_past_64_bits_are_read_as_yaml_v3_reads_them() -> None:
         ("config:\n  ? [a]\n  : b\n", "a key must be text"),
         ("- config\n", "must be a mapping with a config: key; got a list"),
         ("config: [a]\n", "config: must be a mapping of keys to values; got a list"),
-        ("config:\n  a: {b\n", "is not valid YAML"),
-        ("config: {}\n---\nconfig: {}\n", "is not valid YAML"),
+        ("config:\n  a: {b\n", "Pulumi.x.yaml:2:6: not valid YAML: expected ',' or '}'"),
+        ("config: {}\n---\nconfig: {}\n", "Pulumi.x.yaml:2:1: not valid YAML: expected a single document"),
         ("config:\n  a: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
         ("config:\n  a: " + "[" * 70 + "]" * 70 + "\n", "nested deeper than 64 levels"),
     ],
@@ -344,3 +344,78 @@ def test_nan_and_infinities_are_refused_as_the_pulumi_cli_refuses_them() -> None
             stackfile.parse(f"config:\n  federation:protect: {text}\n".encode(), "t")
     # yaml.v3's integers: a leading 0 is octal, underscores group digits.
     assert stackfile.parse(b"config:\n  a: 017\n  b: 1_000\n  c: !!int '12'\n", "t") == {"a": 15, "b": 1000, "c": 12}
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "config:\n  federation:participants:\n    hospital-b:\n      email: a@b.example\n        expires: x\n",
+            "Pulumi.x.yaml:5:16: not valid YAML: mapping values are not allowed here (a `key:` where a value "
+            "belongs: quote a value holding ': ', or is the line indented deeper than its siblings?); "
+            "line 5 reads '        expires: x'",
+        ),
+        (
+            "config:\n  federation:participants:\n    hospital-b:\n      email: a@b.example\n   expires: x\n",
+            "Pulumi.x.yaml:5:4: not valid YAML: expected <block end>, but found '<block mapping start>' (is the line "
+            "indented differently from the keys beside it?); line 5 reads '   expires: x'",
+        ),
+        (
+            "config:\n\tfederation:environment: dev\n",
+            "Pulumi.x.yaml:2:1: not valid YAML: found character '\\t' that cannot start any token (YAML indents with "
+            "spaces, not tabs); line 2 reads '\\tfederation:environment: dev'",
+        ),
+        (
+            "config:\n  federation:tags: {owner: fl\n",
+            "Pulumi.x.yaml:2:20: not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow "
+            "mapping from line 2); line 2 reads '  federation:tags: {owner: fl'",
+        ),
+        (
+            "config:\n  federation:tags: {a: \x07}\n",
+            "Pulumi.x.yaml:2:24: not valid YAML: the character '\\x07' is not allowed in YAML; "
+            "line 2 reads '  federation:tags: {a: \\x07}'",
+        ),
+    ],
+)
+def test_yaml_errors_say_file_line_and_column_and_quote_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, says: str
+) -> None:
+    stack = write(tmp_path / "Pulumi.x.yaml", text)
+    code, _, err = main(capsys, "plan", "--config", str(stack))
+    assert (code, err) == (exits.UNREADABLE, f"error: {tmp_path}/{says}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "azure-native:location: westeurope\nfederation:environment: dev\nfederation:protect: true\n",
+            "`config:` is empty; 3 keys sit at the top level (azure-native:location, federation:environment, "
+            "federation:protect): indent them under `config:`",
+        ),
+        (
+            "config:\nazure-native:location: westeurope\n",
+            "`config:` is empty; 1 key sits at the top level (azure-native:location): indent it under `config:`",
+        ),
+        (
+            "configs:\n  azure-native:location: westeurope\n  federation:environment: dev\n",
+            "`config:` is empty; 2 keys sit under `configs:` instead: did you mean `config:`?",
+        ),
+        (
+            "config:\n  azure-native:location: westeurope\nfederation:monitoring:\n  emails: [ops@x.example]\n",
+            "federation:monitoring sits at the top level, outside `config:`, where the Pulumi CLI passes over it: "
+            "indent it under `config:`",
+        ),
+    ],
+)
+def test_keys_outside_config_are_named_not_taken_for_missing_ones(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, says: str
+) -> None:
+    stack = write(tmp_path / "Pulumi.x.yaml", text)
+    code, _, err = main(capsys, "plan", "--config", str(stack))
+    assert (code, err) == (exits.UNREADABLE, f"error: {stack}: {says}\n")
+
+
+def test_what_a_stack_file_holds_besides_config_is_read_as_the_cli_reads_it(tmp_path: Path) -> None:
+    text = "secretsprovider: passphrase\nencryptionsalt: v1:x\nenvironment: [fl/dev]\n" + valid_yaml()
+    assert stackfile.read_stack_file(write(tmp_path / "Pulumi.x.yaml", text)).config["azure-native:location"]

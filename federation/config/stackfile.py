@@ -8,6 +8,7 @@ what yaml.v3 refuses (a key set twice), and refuses what no stack file needs and
 would not end (alias expansion past a bound, nesting past a bound, tags that are not data).
 """
 
+import difflib
 import functools
 import hashlib
 import json
@@ -83,7 +84,7 @@ def parse(data: bytes, shown: str) -> dict[str, Any]:
     try:
         loader = _Loader(text)  # checks the characters first
     except yaml.YAMLError as error:
-        raise StackFileError(f"{shown} is not valid YAML: {' '.join(str(error).split())}") from None
+        raise StackFileError(_not_yaml(error, text, shown)) from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -91,7 +92,7 @@ def parse(data: bytes, shown: str) -> dict[str, Any]:
         _check(root, shown)
         document = loader.construct_document(root)
     except yaml.YAMLError as error:
-        raise StackFileError(f"{shown} is not valid YAML: {' '.join(str(error).split())}") from None
+        raise StackFileError(_not_yaml(error, text, shown)) from None
     except RecursionError:
         raise StackFileError(f"{shown} is nested too deeply to be a stack file") from None
     finally:
@@ -99,11 +100,81 @@ def parse(data: bytes, shown: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise StackFileError(f"{shown} must be a mapping with a config: key; got {_kind(document)}")
     config = document.get("config")
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
+    if config is not None and not isinstance(config, dict):
         raise StackFileError(f"{shown}: config: must be a mapping of keys to values; got {_kind(config)}")
-    return config
+    outside = [key for key in document if key not in STACK_FILE_KEYS]
+    if outside:
+        raise StackFileError(_outside(shown, document, outside))
+    return config or {}
+
+
+def _not_yaml(error: yaml.YAMLError, text: str, shown: str) -> str:
+    """What PyYAML found wrong, where an editor jumps to it (FILE:LINE:COLUMN), with the line
+    it is on: PyYAML's own message names the text "<unicode string>" and spans lines."""
+    mark = (error.problem_mark or error.context_mark) if isinstance(error, yaml.MarkedYAMLError) else None
+    if isinstance(error, yaml.MarkedYAMLError) and mark is not None:
+        line, column = mark.line, mark.column
+        what = error.problem or error.context or "not valid YAML"
+        hint = next((hint for start, hint in _YAML_HINTS.items() if what.startswith(start)), None)
+        if what.startswith("but ") and error.context:  # "expected a single document", "but found another"
+            what = f"{error.context}, {what}"
+        elif hint:
+            what += f" ({hint})"
+        elif error.problem and error.context and error.context_mark:
+            what += f" ({error.context} from line {error.context_mark.line + 1})"
+    elif isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position)
+        column = error.position - (text.rfind("\n", 0, error.position) + 1)
+        what = f"the character {chr(error.character)!r} is not allowed in YAML"
+    else:
+        return f"{shown} is not valid YAML: {' '.join(str(error).split())}"
+    lines = text.splitlines()
+    # At the end of the file the line is empty: the one the problem started on says more.
+    if (line >= len(lines) or not lines[line].strip()) and isinstance(error, yaml.MarkedYAMLError):
+        line = error.context_mark.line if error.context_mark else len(lines) - 1
+        column = error.context_mark.column if error.context_mark else 0
+    quoted = lines[line] if 0 <= line < len(lines) else ""
+    what = " ".join(what.split())
+    return f"{shown}:{line + 1}:{column + 1}: not valid YAML: {what}; line {line + 1} reads {show_name(quoted, 100)!r}"
+
+
+# PyYAML's words for the mistakes hand-written stack files make most, and what they mean there.
+_YAML_HINTS = {
+    "mapping values are not allowed here": "a `key:` where a value belongs: quote a value holding ': ', or is "
+    "the line indented deeper than its siblings?",
+    "found character '\\t' that cannot start any token": "YAML indents with spaces, not tabs",
+    "expected <block end>": "is the line indented differently from the keys beside it?",
+}
+
+
+# What a stack file holds besides `config:`, as the Pulumi CLI reads it (its ProjectStack);
+# it passes over any other key without a word.
+STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
+
+
+def _outside(shown: str, document: dict[str, Any], outside: list[str]) -> str:
+    """Keys beside `config:` instead of under it, which the Pulumi CLI would pass over:
+    config written without `config:`, under a misspelling of it, or indented too little."""
+    names = ", ".join(k if k and k.isprintable() else repr(k) for k in (show_name(k, 40) for k in outside[:5]))
+    names += ", …" if len(outside) > 5 else ""
+    many = len(outside) > 1
+    near = difflib.get_close_matches("config", outside, n=1)
+    if document.get("config"):
+        return (
+            f"{shown}: {names} {'sit' if many else 'sits'} at the top level, outside `config:`, where the Pulumi CLI "
+            f"passes over {'them' if many else 'it'}: indent {'them' if many else 'it'} under `config:`"
+        )
+    if near and isinstance(document[near[0]], dict):
+        n = len(document[near[0]])
+        return (
+            f"{shown}: `config:` is empty; {n} key{'s sit' if n != 1 else ' sits'} under `{near[0]}:` instead: "
+            "did you mean `config:`?"
+        )
+    n = len(outside)
+    return (
+        f"{shown}: `config:` is empty; {n} key{'s sit' if many else ' sits'} at the top level ({names}): "
+        f"indent {'them' if many else 'it'} under `config:`"
+    )
 
 
 def show_name(name: str, limit: int = 120) -> str:

@@ -200,7 +200,7 @@ def test_invalid_config_exits_2_with_the_programs_messages(
     code, out, err = main(capsys, "diff", str(base_file), str(head_file))
     assert code == exits.INVALID_CONFIG
     assert out == ""
-    assert "federation:shares.global_model.schedule.recurrence: Input should be 'Hour' or 'Day'; got 'Week'" in err
+    assert "federation:shares.global_model.schedule.recurrence: must be 'Hour' or 'Day'; got 'Week'" in err
     code, _, err = main(capsys, "plan", "--config", str(head_file))
     assert code == exits.INVALID_CONFIG
     assert "schedule.recurrence" in err

@@ -9,6 +9,7 @@ import contextlib
 import copy
 import io
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from tests.support import PROJECT, base
 STACK_FILES = sorted(PROJECT.glob("Pulumi.*.yaml"))
 EXAMPLES = [stackfile.parse(p.read_bytes(), p.name) for p in STACK_FILES]
 NAMESPACES = ("federation:", "azure-native:")
+# pydantic's own phrasing, which speaks of Python ("instance of Participant", "a valid tuple").
+PYDANTIC = re.compile(r"Input should|instance of|valid (dictionary|tuple|list|string|boolean|integer)|should have")
 
 EDGE_STRINGS = [
     "",
@@ -140,6 +143,7 @@ def assert_contract(config: dict[str, Any]) -> None:
     for line in problems:
         assert line.startswith("  "), err
         assert line.strip().startswith(NAMESPACES), err
+        assert not PYDANTIC.search(line), line
 
 
 @settings(max_examples=60)
@@ -174,6 +178,7 @@ def test_every_key_of_the_base_config_refuses_a_wrong_type_on_its_path(value: An
         except config_module.ConfigError as error:
             problems = error.problems
         assert all(p.startswith(NAMESPACES) for p in problems), (path, problems)
+        assert not [p for p in problems if PYDANTIC.search(p)], (path, problems)
 
 
 def test_a_key_that_would_break_the_line_is_quoted_in_its_path() -> None:
@@ -187,3 +192,77 @@ def test_a_key_that_would_break_the_line_is_quoted_in_its_path() -> None:
         "  federation:shares['a\\nb']: key must be 2-90 letters, digits or underscores; got 'a\\nb'",
         "  federation:shares['a\\nb'].datasets: a share needs at least one dataset; got {}",
     ]
+
+
+def plan_text(text: str) -> tuple[int, str]:
+    """`plan` on a stack file written by hand, as YAML text."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "Pulumi.hand.yaml"
+        path.write_text(text)
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = cli.main(["plan", "--config", str(path)])
+    return code, err.getvalue()
+
+
+def test_a_key_that_lost_its_indentation_is_said_in_plain_words() -> None:
+    # `expires` and `email` one level up, beside the participants, as a hand edit leaves them.
+    code, err = plan_text(
+        "config:\n"
+        "  azure-native:location: westeurope\n"
+        "  federation:participants:\n"
+        "    hospital-b:\n"
+        "      email: mlops@hospital-b.example\n"
+        "    expires: 2027-03-31T00:00:00Z\n"
+        "    hospital-c:\n"
+        "    email: mlops@hospital-c.example\n"
+    )
+    assert code == exits.INVALID_CONFIG
+    assert err.splitlines()[1:] == [
+        "  federation:participants.expires: must be a participant, a map of email, tenantId, objectId, expires "
+        "(is `expires` indented under its participant?); got '2027-03-31T00:00:00Z'",
+        "  federation:participants.hospital-c: is empty: it must be a participant, a map of email, tenantId, "
+        "objectId, expires (are its keys indented under it?); got null",
+        "  federation:participants.email: must be a participant, a map of email, tenantId, objectId, expires "
+        "(is `email` indented under its participant?); got 'mlops@hospital-c.example'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "says"),
+    [
+        (("federation:shares", "global_model", "participants"), "hospital-b", "must be a list, such as [hospital-b]"),
+        (
+            ("federation:shares", "global_model", "participants"),
+            "hospital-a, hospital-b",
+            "must be a list, such as [hospital-a, hospital-b]",
+        ),
+        (("federation:shares", "global_model", "participants"), 5, "must be a list, such as [hospital-a, hospital-b]"),
+        (
+            ("federation:storage", "models", "containers"),
+            {"eval": True},
+            "must be a list, such as [global-model, eval]",
+        ),
+        (("federation:storage", "models", "hns"), "yes", "must be true or false"),
+        (("federation:shares", "global_model", "schedule", "recurrence"), "Week", "must be 'Hour' or 'Day'"),
+        (("federation:shares", "global_model", "datasets", "labels"), "models", "must be a dataset, a map of storage"),
+        (("federation:shares", "global_model", "description"), ["a"], "must be text"),
+        (("federation:tags",), {f"t{i}": "x" for i in range(49)}, "has 49 entries; at most 48"),
+        (("federation:tags",), {"owner": "x" * 257}, "must be at most 256 characters"),
+        (("federation:storage",), "models", "must be a map of keys to values"),
+        (("federation:protect",), "yes", "must be true or false"),
+        (("federation:monitoring",), {"emails": ["a@b.example"], "retentionDays": 7}, "must be at least 30"),
+        (("federation:monitoring",), {"emails": ["a@b.example"], "retentionDays": "90"}, "must be a whole number"),
+    ],
+    ids=repr,
+)
+def test_wrong_shapes_are_said_in_the_words_of_a_stack_file(where: tuple[str, ...], value: Any, says: str) -> None:
+    config = base()
+    node: Any = config
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    code, _, err = plan(config)
+    assert code == exits.INVALID_CONFIG, err
+    assert says in err, err
+    assert not PYDANTIC.search(err), err

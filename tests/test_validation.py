@@ -422,8 +422,8 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ("no email", put(MON, value={"emails": []}), f"{MON}.emails", "at least one address"),
     ("bad email", put(MON, value={"emails": ["ops"]}), f"{MON}.emails[0]", "'ops'"),
     ("email twice", put(MON, value={"emails": ["a@b.org", "A@b.org"]}), f"{MON}.emails", "twice"),
-    ("retention low", monitoring(retentionDays=7), f"{MON}.retentionDays", "greater than or equal to 30"),
-    ("retention high", monitoring(retentionDays=731), f"{MON}.retentionDays", "less than or equal to 730"),
+    ("retention low", monitoring(retentionDays=7), f"{MON}.retentionDays", "must be at least 30; got 7"),
+    ("retention high", monitoring(retentionDays=731), f"{MON}.retentionDays", "must be at most 730; got 731"),
     ("retention text", monitoring(retentionDays="90"), f"{MON}.retentionDays", "'90'"),
     ("workspace name", monitoring(workspace={"name": "log_fl"}), f"{MON}.workspace.name", "'log_fl'"),
     ("workspace id", monitoring(workspace={"id": "/subscriptions/x"}), f"{MON}.workspace.id", "workspaces/<name>"),
@@ -443,8 +443,18 @@ CASES: list[tuple[str, Edit, str, str]] = [
     # A null or a wrong type is reported on its key, never handed to a rule as another type.
     ("storage id null", put("federation:storage", "lake", "id", value=None), "federation:storage.lake", "exactly one"),
     ("participants null", put(*GM, "participants", value=None), "global_model.participants", "leave it out"),
-    ("participants a number", put(*GM, "participants", value=5), "global_model.participants", "valid tuple"),
-    ("containers a string", put("federation:storage", "models", "containers", value="eval"), "containers", "tuple"),
+    (
+        "participants a number",
+        put(*GM, "participants", value=5),
+        "global_model.participants",
+        "a list, such as [hospital-a",
+    ),
+    (
+        "containers a string",
+        put("federation:storage", "models", "containers", value="eval"),
+        "containers",
+        "such as [eval]",
+    ),
     # Times past the calendar's edge once in UTC, and before the epoch.
     ("time past 9999", put(*GM, "expires", value="9999-12-31T23:59:59-01:00"), "global_model.expires", "9999-12-31"),
     ("time before 1", put(*GM, "expires", value="0001-01-01T00:00:00+01:00"), "global_model.expires", "in UTC"),
@@ -624,7 +634,7 @@ def test_malformed_container_lists_are_not_read_as_declared_containers() -> None
     result = run(config)
     assert result.error is not None
     assert [p.split(";")[0] for p in result.error.problems] == [
-        "federation:storage.models.containers: Input should be a valid tuple"
+        "federation:storage.models.containers: must be a list, such as [eval]"
     ]
 
 

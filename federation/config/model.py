@@ -232,7 +232,12 @@ def parse(
             try:
                 raw[key] = json.loads(text) if name in _STRUCTURED else text
             except json.JSONDecodeError as error:
-                problems.append(f"{key}: is not valid structured config ({error.msg}); got {shown}")
+                if text.lstrip()[:1] in ("{", "[", '"'):
+                    problems.append(f"{key}: is not valid structured config ({error.msg}); got {shown}")
+                else:
+                    # Plain text where a map or flag belongs (`federation:storage: models`): the
+                    # model says what belongs there, in its own words.
+                    raw[key] = text
             except ValueError:  # a number past Python's 4,300-digit limit
                 problems.append(f"{key}: holds a number too long to read; got {shown}")
             except RecursionError:

@@ -38,7 +38,7 @@ class Monitoring(Model):
     # Log Analytics' own bounds for interactive retention on the PerGB2018 tier.
     retention_days: Annotated[int, Field(strict=True, ge=30, le=730)] = 90
     """Days a created workspace keeps logs: 30-730."""
-    emails: Annotated[tuple[EmailStr, ...], limits(minItems=1)]
+    emails: Annotated[tuple[EmailStr, ...], limits(minItems=1)] = Field(examples=[["fl-ops@coordinator.example"]])
     """Addresses told of failed snapshots."""
 
     @field_validator("emails")

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     EmailStr,
+    Field,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -91,7 +92,7 @@ class Share(Model):
     """When snapshots are taken; without it, only on demand."""
     participants: (
         Annotated[tuple[str, ...], AfterValidator(_participants_known), limits(maxItems=MAX_INVITATIONS)] | None
-    ) = None
+    ) = Field(None, examples=[["hospital-a", "hospital-b"]])
     """Keys of participants to invite; default every participant."""
     expires: Time | None = None
     """RFC 3339; each invitation expires at the earlier of this and its participant's expires."""

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    Field,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -109,9 +110,17 @@ class Network(Model):
     """Where a created storage account takes data-plane traffic from, besides the Data
     Share account: public addresses and virtual network subnets."""
 
-    allow: tuple[IpRule, ...] = ()
+    allow: tuple[IpRule, ...] = Field((), examples=[["81.2.69.0/24"]])
     """Public IPv4 addresses or CIDR ranges let through (not private ranges, not /31 or /32)."""
-    subnets: tuple[SubnetId, ...] = ()
+    subnets: tuple[SubnetId, ...] = Field(
+        (),
+        examples=[
+            [
+                "/subscriptions/6f1c2a4e-8d3b-4c9a-9e71-0a5b3c2d1e4f/resourceGroups/rg-net/providers"
+                "/Microsoft.Network/virtualNetworks/vnet-fl/subnets/pipelines"
+            ]
+        ],
+    )
     """Resource ids of virtual network subnets let through."""
 
     @field_validator("allow", "subnets")
@@ -134,7 +143,9 @@ class Storage(Model):
         | None
     ) = None
     """Resource id of an existing storage account, only referenced (not with name)."""
-    containers: Annotated[tuple[Container, ...], AfterValidator(_unique_containers)] = ()
+    containers: Annotated[tuple[Container, ...], AfterValidator(_unique_containers)] = Field(
+        (), examples=[["global-model", "eval"]]
+    )
     """Containers to create in a created account."""
     hns: Flag = False
     """Hierarchical namespace (ADLS Gen2): datasets become ADLS Gen2 kinds. Fixed at creation."""

@@ -89,3 +89,87 @@ def test_a_sender_stack_pulumi_refuses_is_a_config_problem_not_a_missing_sender(
     code, _, err = plan(capsys, tmp_path, config)
     assert code == exits.INVALID_CONFIG, err
     assert "  federation:subscriptions.global_model.from.stack: must be a stack name such as" in err
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("azure-nativ:location", "azure-native"),
+        ("azure-natve:subscriptionId", "azure-native"),
+        ("pulumni:tags", "pulumi"),
+        ("Pulumi:tags", "pulumi"),
+    ],
+)
+def test_a_misspelling_of_the_providers_or_the_engines_namespace_is_warned_of(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, key: str, meant: str
+) -> None:
+    namespace, _, name = key.partition(":")
+    code, _, err = plan(capsys, tmp_path, base() | {key: "x"})
+    assert code == 0
+    assert err.splitlines() == [
+        f"warning: {key}: is ignored: its namespace {namespace!r} is not {meant!r}; did you mean '{meant}:{name}'?"
+    ]
+
+
+def misspelt_location() -> dict[str, Any]:
+    config = base()
+    config["azure-nativ:location"] = config.pop("azure-native:location")
+    return config
+
+
+def test_a_misspelt_namespace_is_warned_of_before_the_problems_it_causes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = misspelt_location()
+    config["federaton:storage"] = config.pop("federation:storage")
+    code, out, err = plan(capsys, tmp_path, config)
+    assert (code, out) == (exits.INVALID_CONFIG, "")
+    assert err.splitlines() == [
+        "warning: azure-nativ:location: is ignored: its namespace 'azure-nativ' is not 'azure-native'; "
+        "did you mean 'azure-native:location'?",
+        "warning: federaton:storage: is ignored: its namespace 'federaton' is not 'federation'; "
+        "did you mean 'federation:storage'?",
+        f"{tmp_path / 'Pulumi.x.yaml'}: 4 problems in stack config:",
+        "  azure-native:location: is required but not set "
+        "(azure-nativ:location is ignored: did you mean azure-native:location?)",
+        *(
+            f"  federation:shares.global_model.datasets.{dataset}.storage: is not a key of federation:storage "
+            "(known: none; federaton:storage is ignored: did you mean federation:storage?); got 'models'"
+            for dataset in ("checkpoints", "holdout", "labels")
+        ),
+    ]
+
+
+def test_the_problems_a_misspelt_namespace_causes_point_to_it_under_pulumi_up() -> None:
+    config = base()
+    config["federation:shares"]["global_model"]["participants"] = ["hospital-a"]
+    config["federaton:participants"] = config.pop("federation:participants")
+    run = offline.run(stackfile.config_values(config), "x")
+    assert run.warnings[0].startswith("federaton:participants: is ignored")
+    assert run.error is not None
+    assert run.error.problems == [
+        "federation:shares.global_model.participants: names hospital-a, not keys of federation:participants "
+        "(known: none; federaton:participants is ignored: did you mean federation:participants?); "
+        'got ["hospital-a"]'
+    ]
+
+
+def test_check_warns_of_a_misspelt_namespace_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = base()
+    config["federaton:tags"] = {"owner": "fl"}
+    stack = tmp_path / "Pulumi.x.yaml"
+    stack.write_text(yaml.safe_dump({"config": config}))
+    warning = (
+        "warning: federaton:tags: is ignored: its namespace 'federaton' is not 'federation'; "
+        "did you mean 'federation:tags'?"
+    )
+    cli.main(["check", "--config", str(stack)])
+    _, err = capsys.readouterr()
+    assert warning in err.splitlines()
+    # And first, where the config is invalid.
+    stack.write_text(yaml.safe_dump({"config": misspelt_location()}))
+    code = cli.main(["check", "--config", str(stack)])
+    _, err = capsys.readouterr()
+    assert code == exits.INVALID_CONFIG
+    assert err.splitlines()[0].startswith("warning: azure-nativ:location: is ignored")
+    assert "(azure-nativ:location is ignored: did you mean azure-native:location?)" in err

@@ -248,6 +248,10 @@ def test_schema_patterns_accept_what_the_model_accepts(name: str) -> None:
         ("azure-native:subscriptionId", False),
         ("pulumi:tags", False),
         ("feder:shares", False),
+        ("azure-nativ:location", True),
+        ("Azure-Native:location", True),
+        ("pulumni:tags", True),
+        ("azure:location", False),
     ],
 )
 def test_a_misspelt_namespace_is_flagged(validator: jsonschema.Draft202012Validator, key: str, flagged: bool) -> None:
@@ -255,7 +259,7 @@ def test_a_misspelt_namespace_is_flagged(validator: jsonschema.Draft202012Valida
     assert (problems(validator, stack) == ["config"]) == flagged
 
 
-@given(st.text(alphabet="federationFEDRTIONxyz-_.", max_size=13))
+@given(st.text(alphabet="federationFEDRTIONazuretivpulmiAZUxyz-_.", max_size=14))
 def test_the_schema_flags_the_namespaces_the_program_takes_for_misspellings(namespace: str) -> None:
     flagged = re.search(schema.misspelt_namespace(), f"{namespace}:shares") is not None
     assert flagged == config.misspelt(namespace)

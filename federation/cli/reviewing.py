@@ -103,6 +103,7 @@ def check_command(args: argparse.Namespace) -> int:
             f"{where}: {n} problem{'s' if n > 1 else ''} in policy config:\n"
             + "\n".join(f"  {p}" for p in error.problems)
         ) from None
+    warn(run)
     for name in settings.unknown:
         print(f"warning: the policy config names {name}, which is no policy of the pack", file=sys.stderr)
     violations = check.evaluate(run, settings)

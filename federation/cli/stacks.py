@@ -133,7 +133,8 @@ def check(shown: str, stack_file: stackfile.StackFile, stack: str, senders: Mapp
 
 
 def valid(shown: str, stack_file: stackfile.StackFile, stack: str) -> None:
-    """Everything wrong with a stack file's config, all at once."""
+    """Everything wrong with a stack file's config, all at once, after the warnings of
+    misspelt namespaces: a misspelling is often what the problems come from."""
     problems = list(stack_file.problems)
     try:
         parse(stack_file, stack)
@@ -142,7 +143,9 @@ def valid(shown: str, stack_file: stackfile.StackFile, stack: str) -> None:
     if problems:
         n = len(problems)
         raise InvalidError(
-            f"{shown}: {n} problem{'s' if n > 1 else ''} in stack config:\n" + "\n".join(f"  {p}" for p in problems)
+            "".join(f"warning: {message}\n" for message in config.ignored(stack_file.config))
+            + f"{shown}: {n} problem{'s' if n > 1 else ''} in stack config:\n"
+            + "\n".join(f"  {p}" for p in problems)
         )
 
 

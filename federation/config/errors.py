@@ -13,6 +13,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from federation.config.fields import (
+    Known,
     unwrap,
 )
 
@@ -28,10 +29,13 @@ class ConfigError(pulumi.RunError):
         super().__init__(f"{len(problems)} {noun} in stack config:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def describe(error: Any, root: type[BaseModel], secret_keys: frozenset[str] = frozenset()) -> str:
+def describe(
+    error: Any, root: type[BaseModel], secret_keys: frozenset[str] = frozenset(), known: Known | None = None
+) -> str:
     """One line per problem: key path, what is wrong, and the value found there; under a
     key set with --secret, `[secret]` instead of the value, and no detail a library drew
-    from it (email-validator quotes the characters it refuses)."""
+    from it (email-validator quotes the characters it refuses). `known` says which keys
+    are unset only because their namespace is misspelt."""
     loc = list(error["loc"])
     is_key = bool(loc) and loc[-1] == "[key]"  # pydantic marks a bad map key this way
     if is_key:
@@ -39,7 +43,8 @@ def describe(error: Any, root: type[BaseModel], secret_keys: frozenset[str] = fr
     path = _path(loc)
     secret = bool(loc) and loc[0] in secret_keys
     if error["type"] == "missing":
-        return f"{path}: is required but not set"
+        pointer = known.pointer(str(loc[0])) if known and len(loc) == 1 else ""
+        return f"{path}: is required but not set" + (f" ({pointer})" if pointer else "")
     got = "[secret]" if secret else show(error["input"])
     if error["type"] == "extra_forbidden":
         return f"{path}: is not a known key{_suggest(loc, root)}; got {got}"

@@ -134,9 +134,14 @@ class Known:
     participants: frozenset[str] | None = None
     # Sender stack -> its outputs, where known before the run (offline); None under `pulumi up`.
     senders: Mapping[str, Any] | None = None
+    # Key meant -> the key written, where a misspelt namespace leaves the meant key unset
+    # (`federaton:storage` for federation:storage).
+    misspelt: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, raw: Mapping[str, Any], senders: Mapping[str, Any] | None = None) -> "Known":
+    def of(
+        cls, raw: Mapping[str, Any], senders: Mapping[str, Any] | None = None, misspelt: Mapping[str, str] | None = None
+    ) -> "Known":
         storage = raw.get(f"{NAMESPACE}:storage", {})
         participants = raw.get(f"{NAMESPACE}:participants", {})
         entries = storage if isinstance(storage, Mapping) else {}
@@ -156,15 +161,26 @@ class Known:
             hns,
             frozenset(participants) if isinstance(participants, Mapping) else None,
             senders,
+            {meant: written for meant, written in (misspelt or {}).items() if meant not in raw},
         )
+
+    def pointer(self, key: str) -> str:
+        """Where an error on a key is only the result of its namespace being misspelt,
+        what was written instead: the problem to fix is that one."""
+        written = self.misspelt.get(key)
+        return f"{written} is ignored: did you mean {key}?" if written else ""
 
 
 def context(info: ValidationInfo) -> Known:
     return info.context if isinstance(info.context, Known) else Known()
 
 
-def choices(values: Any) -> str:
-    return ", ".join(sorted(str(v) for v in values)) if isinstance(values, Mapping | frozenset) and values else "none"
+def choices(values: Any, pointer: str = "") -> str:
+    """The keys a reference may name; with nothing declared, and a `pointer` saying why,
+    the pointer too (`none; federaton:storage is ignored: did you mean federation:storage?`)."""
+    if isinstance(values, Mapping | frozenset) and values:
+        return ", ".join(sorted(str(v) for v in values))
+    return f"none; {pointer}" if pointer else "none"
 
 
 def distinct(keys: list[str], what: str) -> None:

@@ -40,9 +40,13 @@ from federation.config.receiving import Subscription
 from federation.config.sharing import Participant, Share
 from federation.config.storage import Storage
 
-# A namespace this close to the program's (edits of one character each) is taken for a
-# misspelling of it: the program would otherwise ignore the key without a word.
+# A namespace this close to the program's, the provider's or the engine's (edits of one
+# character each) is taken for a misspelling of it: no one would read the key, without a word.
 TYPO_DISTANCE = 2
+# The engine's own namespace (`pulumi:tags`, `pulumi:disable-default-providers`).
+ENGINE = "pulumi"
+# The namespaces whose misspellings are caught, in order of precedence.
+WATCHED = (NAMESPACE, PROVIDER, ENGINE)
 # Keys Pulumi hands over as JSON text.
 _STRUCTURED = ("protect", "tags", "storage", "participants", "shares", "subscriptions", "monitoring")
 # Keys whose value cannot be kept secret, and why.
@@ -254,10 +258,11 @@ def parse(
             problems.append(f"{key}: is not a known key (namespaces are case-sensitive: did you mean {right!r}?)")
     problems += [f"{key}: cannot be a secret: {why}" for key, why in NEVER_SECRET.items() if key in secret_keys]
     raw.setdefault(f"{NAMESPACE}:environment", stack)
+    known = Known.of(raw, senders, misspellings(values))
     try:
-        config = Config.model_validate(_as_text(raw, Config), context=Known.of(raw, senders))
+        config = Config.model_validate(_as_text(raw, Config), context=known)
     except ValidationError as error:
-        problems.extend(describe(e, Config, secret_keys) for e in error.errors(include_url=False))
+        problems.extend(describe(e, Config, secret_keys, known) for e in error.errors(include_url=False))
     if problems:
         raise ConfigError(problems)
     config._secret_keys = frozenset(secret_keys)
@@ -273,28 +278,52 @@ def load() -> Config:
     values = {key: pulumi.runtime.get_config(key) for key in keys}
     # The engine names secret keys in the environment; set_all_config in the runtime.
     secret = set(pulumi.runtime.get_config_secret_keys_env()) | {k for k in keys if pulumi.runtime.is_config_secret(k)}
-    config = parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack(), frozenset(secret))
+    # Warned of first: a misspelt namespace may be why the config is invalid.
     for message in ignored(keys):
         pulumi.log.warn(message)
-    return config
+    return parse({k: v for k, v in values.items() if v is not None}, pulumi.get_stack(), frozenset(secret))
 
 
 def ignored(keys: Iterable[str]) -> list[str]:
-    """A warning for each key whose namespace looks like a misspelling of the program's:
-    Pulumi hands the key over, and the program, reading only its own namespace, would
-    drop it without a word (`federaton:shares` sends no share)."""
+    """A warning for each key whose namespace looks like a misspelling of the program's,
+    the provider's or the engine's: Pulumi hands the key over, and no one reads it, without
+    a word (`federaton:shares` sends no share, `azure-nativ:location` sets no region).
+    A namespace differing only in case from the program's or the provider's is a config
+    problem instead (`parse`)."""
     return [
-        f"{key}: is ignored: its namespace {namespace!r} is not {NAMESPACE!r}; did you mean {NAMESPACE + ':' + name!r}?"
+        f"{key}: is ignored: its namespace {namespace!r} is not {right!r}; did you mean {right + ':' + name!r}?"
         for key in sorted(keys)
         for namespace, _, name in [key.partition(":")]
-        if namespace.lower() != NAMESPACE and misspelt(namespace)
+        if (right := meant(namespace)) and namespace.lower() not in (NAMESPACE, PROVIDER)
     ]
 
 
+def misspellings(keys: Iterable[str]) -> dict[str, str]:
+    """Key meant -> key written, for each key of the program's or the provider's namespace
+    misspelt (`federation:storage` -> `federaton:storage`): an error the missing key causes
+    then points at the misspelling."""
+    found: dict[str, str] = {}
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        right = meant(namespace)
+        if right in (NAMESPACE, PROVIDER):
+            found.setdefault(f"{right}:{name}", key)
+    return found
+
+
+def meant(namespace: str) -> str | None:
+    """The namespace of `WATCHED` that a namespace is a misspelling of: within
+    `TYPO_DISTANCE` edits (insert, delete, replace one character, case aside), without
+    being it; None for any other."""
+    return next(
+        (w for w in WATCHED if namespace != w and _distance(namespace.lower(), w) <= TYPO_DISTANCE),
+        None,
+    )
+
+
 def misspelt(namespace: str) -> bool:
-    """Whether a namespace is within `TYPO_DISTANCE` edits (insert, delete, replace one
-    character, case aside) of the program's own, without being it."""
-    return namespace != NAMESPACE and _distance(namespace.lower(), NAMESPACE) <= TYPO_DISTANCE
+    """Whether a namespace is a misspelling of the program's, the provider's or the engine's."""
+    return meant(namespace) is not None
 
 
 def _distance(a: str, b: str) -> int:

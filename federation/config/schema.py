@@ -34,8 +34,9 @@ def generate() -> dict[str, Any]:
     # The program fills these in when left out (the environment from the stack name).
     optional = {*config.defaults("unset"), f"{config.NAMESPACE}:environment"}
     model["required"] = [key for key in model["required"] if key not in optional]
-    # Other namespaces' keys (azure-native:subscriptionId, pulumi:tags) are the engine's,
-    # but not one whose namespace is a misspelling of the program's: it would be ignored.
+    # Other namespaces' keys (azure-native:subscriptionId, pulumi:tags) are the provider's and
+    # the engine's, but not one whose namespace is a misspelling of theirs or the program's:
+    # no one would read it.
     del model["additionalProperties"]
     model["propertyNames"] = {
         "anyOf": [{"enum": known}, {"not": {"pattern": f"^{config.NAMESPACE}:"}}],
@@ -43,7 +44,7 @@ def generate() -> dict[str, Any]:
     }
     model["description"] = (
         "Stack config; keys other than these federation:* ones are passed on unchecked, but for a namespace "
-        f"that looks like a misspelling of {config.NAMESPACE!r} (the program would ignore the key)."
+        f"that looks like a misspelling of {', '.join(map(repr, config.WATCHED))} (no one would read the key)."
     )
     properties = model.pop("properties")
     walked = _walk(model) | {
@@ -98,9 +99,10 @@ def _as_text(text: dict[str, Any]) -> list[dict[str, Any]]:
 
 def misspelt_namespace() -> str:
     """A pattern for keys whose namespace `config.misspelt` takes for a misspelling: every
-    spelling within `config.TYPO_DISTANCE` edits of the program's namespace (case aside),
-    other than itself, as a trie of alternatives (JSON Schema patterns have no flags)."""
-    spellings: set[tuple[str, ...]] = {tuple(config.NAMESPACE)}
+    spelling within `config.TYPO_DISTANCE` edits of a watched namespace (the program's, the
+    provider's, the engine's; case aside), other than those themselves, as a trie of
+    alternatives (JSON Schema patterns have no flags)."""
+    spellings: set[tuple[str, ...]] = {tuple(namespace) for namespace in config.WATCHED}
     for _ in range(config.TYPO_DISTANCE):
         spellings |= {edited for spelling in spellings for edited in _edits(spelling)}
     trie: dict[str, Any] = {}
@@ -108,7 +110,8 @@ def misspelt_namespace() -> str:
         node = trie
         for char in (*spelling, ":"):
             node = node.setdefault(char, {})
-    return f"^(?!{config.NAMESPACE}:){_alternatives(trie)}"
+    exact = "|".join(re.escape(namespace) for namespace in config.WATCHED)
+    return f"^(?!(?:{exact}):){_alternatives(trie)}"
 
 
 _ANY = ""  # stands for any one character of a namespace

@@ -70,7 +70,7 @@ def _participants_known(listed: tuple[str, ...], info: ValidationInfo) -> tuple[
         raise PydanticCustomError(
             "unknown_participant",
             "names {unknown}, not keys of federation:participants (known: {known})",
-            {"unknown": ", ".join(unknown), "known": choices(known)},
+            {"unknown": ", ".join(unknown), "known": choices(known, context(info).pointer("federation:participants"))},
         )
     if len(set(listed)) != len(listed):
         raise PydanticCustomError("duplicate", "lists a participant twice")

@@ -22,8 +22,9 @@ PLACEHOLDER = "FILL IN:"
 def _storage_known(storage: str, info: ValidationInfo) -> str:
     known = context(info).storage
     if known is not None and storage not in known:
+        pointer = context(info).pointer("federation:storage")
         raise PydanticCustomError(
-            "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": choices(known)}
+            "unknown_storage", "is not a key of federation:storage (known: {known})", {"known": choices(known, pointer)}
         )
     return storage
 

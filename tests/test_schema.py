@@ -2,7 +2,10 @@
 accepting the committed stacks and flagging what one key can get wrong on its own."""
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -263,3 +266,30 @@ def test_a_misspelt_namespace_is_flagged(validator: jsonschema.Draft202012Valida
 def test_the_schema_flags_the_namespaces_the_program_takes_for_misspellings(namespace: str) -> None:
     flagged = re.search(schema.misspelt_namespace(), f"{namespace}:shares") is not None
     assert flagged == config.misspelt(namespace)
+
+
+def test_the_schema_check_in_the_docs_says_each_problem_in_words(tmp_path: Path) -> None:
+    # The script and its example output as docs/configuration.md shows them, on the copy of
+    # Pulumi.dev.yaml it describes.
+    doc = (PROJECT / "docs" / "configuration.md").read_text()
+    section = doc[doc.index("To check a stack file against the schema") :]
+    script, after = section.split("<<'EOF'\n", 1)[1].split("\nEOF\n```\n", 1)
+    shown = after.split("```\n", 1)[1].split("```", 1)[0].splitlines()
+    text = (PROJECT / "Pulumi.dev.yaml").read_text()
+    for old, new in [
+        ("  azure-native:location:", "  azure-nativ:location:"),
+        ("containers: [global-model,", "containers: [Global-Model,"),
+        ("      email: mlops@hospital-a.example", "      mail: mlops@hospital-a.example"),
+        ("recurrence: Day", "recurrence: Week"),
+    ]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-", str(broken)], input=script, capture_output=True, text=True, cwd=PROJECT, check=False
+    )
+    assert (done.returncode, done.stderr) == (1, "")
+    assert done.stdout.splitlines() == [line.replace("/tmp/Pulumi.broken.yaml", str(broken)) for line in shown]
+    # Words, never a pattern or "not valid under any of the given schemas".
+    assert not re.search(r"\(\?|\[\^|given schemas|\{'pattern'", done.stdout), done.stdout

@@ -32,7 +32,9 @@ LOCATION_KEY = f"{PROVIDER}:location"
 
 @dataclass(frozen=True)
 class Named:
-    """A string that must follow a naming rule; its JSON schema carries the rule as a pattern."""
+    """A string that must follow a naming rule; its JSON schema carries the rule as a pattern,
+    and in words for editors to show instead of the pattern (`patternErrorMessage`, which
+    VS Code and the YAML language server read)."""
 
     rule: naming.Rule
 
@@ -40,7 +42,7 @@ class Named:
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return handler(schema) | {"pattern": self.rule.ecma}
+        return handler(schema) | {"pattern": self.rule.ecma, "patternErrorMessage": f"must be {self.rule.says}"}
 
     def _check(self, value: str) -> str:
         if not self.rule.accepts(value):

@@ -41,6 +41,9 @@ def generate() -> dict[str, Any]:
     model["propertyNames"] = {
         "anyOf": [{"enum": known}, {"not": {"pattern": f"^{config.NAMESPACE}:"}}],
         "not": {"pattern": misspelt_namespace()},
+        # In words, where a checker would show the pattern above.
+        "errorMessage": f"its namespace looks like a misspelling of {', '.join(config.WATCHED[:-1])} or "
+        f"{config.WATCHED[-1]}: no one would read the key",
     }
     model["description"] = (
         "Stack config; keys other than these federation:* ones are passed on unchecked, but for a namespace "

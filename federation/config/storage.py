@@ -139,7 +139,15 @@ class Storage(Model):
     """Name of a storage account to create here (globally unique)."""
     id: (
         Annotated[
-            str, AfterValidator(_storage_id), WithJsonSchema({"type": "string", "pattern": naming.STORAGE_ID.ecma})
+            str,
+            AfterValidator(_storage_id),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "pattern": naming.STORAGE_ID.ecma,
+                    "patternErrorMessage": f"must be a storage account resource id: {naming.STORAGE_ID.says}",
+                }
+            ),
         ]
         | None
     ) = None

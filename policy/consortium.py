@@ -47,10 +47,10 @@ _STORAGE_ID = re.compile(
 )
 
 
-def _cis(reference: str, specification: str) -> PolicyComplianceFramework:
+def _cis(reference: str, specification: str, version: str = "4.0.0") -> PolicyComplianceFramework:
     return PolicyComplianceFramework(
         name="CIS Microsoft Azure Foundations Benchmark",
-        version="4.0.0",
+        version=version,
         reference=reference,
         specification=specification,
     )
@@ -131,7 +131,7 @@ STORAGE_POLICIES = [
         description="Storage accounts accept TLS 1.2 or later only.",
         validate=_storage(_tls),
         severity=Severity.HIGH,
-        framework=_cis("10.3", "Ensure the 'Minimum TLS version' for storage accounts is set to 'Version 1.2'"),
+        framework=_cis("10.3.7", "Ensure the 'Minimum TLS version' for storage accounts is set to 'Version 1.2'"),
         remediation_steps="Set minimumTlsVersion to TLS1_2 on the storage account (the program does on storage it "
         "creates; an existing account's owner sets it).",
     ),
@@ -140,7 +140,7 @@ STORAGE_POLICIES = [
         description="Storage accounts take HTTPS traffic only (secure transfer required).",
         validate=_storage(_https),
         severity=Severity.HIGH,
-        framework=_cis("10.3", "Ensure that 'Secure transfer required' is set to 'Enabled'"),
+        framework=_cis("10.3.4", "Ensure that 'Secure transfer required' is set to 'Enabled'"),
         remediation_steps="Set enableHttpsTrafficOnly to true on the storage account.",
     ),
     ResourceValidationPolicy(
@@ -148,7 +148,7 @@ STORAGE_POLICIES = [
         description="Storage accounts allow no anonymous (public) blob access.",
         validate=_storage(_anonymous),
         severity=Severity.HIGH,
-        framework=_cis("10.3", "Ensure that 'Allow Blob Anonymous Access' is set to 'Disabled'"),
+        framework=_cis("10.3.9", "Ensure that 'Allow Blob Anonymous Access' is set to 'Disabled'"),
         remediation_steps="Set allowBlobPublicAccess to false on the storage account.",
     ),
     ResourceValidationPolicy(
@@ -168,7 +168,11 @@ STORAGE_POLICIES = [
         description="Storage accounts deny network access by default and let trusted Azure services through.",
         validate=_storage(_network),
         severity=Severity.MEDIUM,
-        framework=_cis("10.3.2.3", "Ensure default network access rule for storage accounts is set to deny"),
+        framework=_cis(
+            "10.3.2.3, 10.3.5",
+            "Ensure default network access rule for storage accounts is set to deny; allow Azure services on the "
+            "trusted services list to access the storage account",
+        ),
         remediation_steps="Set networkRuleSet.defaultAction to Deny with bypass AzureServices (the program does on "
         "storage it creates); list what else must reach it under the entry's network.allow or network.subnets.",
     ),
@@ -177,7 +181,7 @@ STORAGE_POLICIES = [
         description="Storage accounts allow no object replication to other tenants.",
         validate=_storage(_cross_tenant),
         severity=Severity.MEDIUM,
-        framework=_cis("10.3", "Ensure 'Cross Tenant Replication' is not enabled"),
+        framework=_cis("10.3.8", "Ensure 'Cross Tenant Replication' is not enabled"),
         remediation_steps="Set allowCrossTenantReplication to false on the storage account.",
     ),
     ResourceValidationPolicy(
@@ -185,8 +189,11 @@ STORAGE_POLICIES = [
         description="Where a storage account's encryption is set, it requires infrastructure (double) encryption.",
         validate=_storage(_infrastructure),
         severity=Severity.LOW,
+        # 4.0.0 has no such recommendation; 3.0.0 had it (Level 2).
         framework=_cis(
-            "10.3", "Ensure that 'Enable Infrastructure Encryption' for each Storage Account is set to 'enabled'"
+            "4.2",
+            "Ensure that 'Enable Infrastructure Encryption' for each Storage Account is set to 'enabled'",
+            "3.0.0",
         ),
         remediation_steps="Infrastructure encryption is chosen when an account is created: create a new storage entry "
         "(another key and name) with it and move the data.",
@@ -308,11 +315,16 @@ def _depends_on(resource: PolicyResource, other: PolicyResource) -> bool:
 
 
 def _logs(setting: PolicyResource) -> set[str]:
+    """The log categories a diagnostic setting sends. An entry names a category or a group:
+    on a first preview the provider makes whichever of the two the program left out
+    unknown, so the group is read only where no category is named."""
     enabled = set()
     for entry in setting.props.get("logs") or ():
         if entry.get("enabled"):
-            enabled.add(str(entry.get("category") or ""))
-            if entry.get("categoryGroup") in ("allLogs",):
+            category = entry.get("category")
+            if category:
+                enabled.add(str(category))
+            elif entry.get("categoryGroup") == "allLogs":
                 enabled |= set(SNAPSHOT_LOGS)
     return enabled
 
@@ -328,8 +340,27 @@ def _diagnostics(args: StackValidationArgs, report: ReportViolation) -> None:
             report(f"Data Share account {name} sends no {' or '.join(missing)} logs", account.urn)
 
 
-def _role(assignment: PolicyResource) -> str:
-    return str(assignment.props.get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
+def _role(props: Mapping[str, Any]) -> str:
+    """The role definition's GUID, from its id."""
+    return str(props.get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
+
+
+def _role_problem(name: str, role: str, whom: str) -> str | None:
+    """Storage Blob Data Reader and Contributor are the only roles Data Share needs."""
+    if role in (BLOB_DATA_READER, BLOB_DATA_CONTRIBUTOR):
+        return None
+    return f"{name} grants {whom}a role other than Storage Blob Data Reader or Contributor ({role})"
+
+
+def _role_assignment(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """The role of a grant from its inputs, known at preview even on a new stack, where the
+    principal (the account's identity) and often the scope are not: so a wider role stops
+    the first `up` before anything is created. Every grant the program makes is the Data
+    Share identity's; what it is scoped to is judged by rbac-least-privilege."""
+    if args.resource_type == ROLE_ASSIGNMENT:
+        problem = _role_problem(args.name, _role(args.props), "")
+        if problem:
+            report(problem, None)
 
 
 def _at(resource: PolicyResource) -> tuple[str, str, str] | None:
@@ -361,16 +392,13 @@ def _rbac(args: StackValidationArgs, report: ReportViolation) -> None:
             continue  # not the Data Share account's identity
         scope = str(assignment.props.get("scope") or "")
         storage = _STORAGE_ID.fullmatch(scope)
-        role = _role(assignment)
+        role = _role(assignment.props)
         where = (
             (storage["subscription"].lower(), storage["group"].lower(), storage["name"].lower()) if storage else None
         )
-        if role not in (BLOB_DATA_READER, BLOB_DATA_CONTRIBUTOR):
-            report(
-                f"{assignment.name} grants the Data Share identity a role other than Storage Blob Data Reader "
-                f"or Contributor ({role})",
-                assignment.urn,
-            )
+        problem = _role_problem(assignment.name, role, "the Data Share identity ")
+        if problem:
+            report(problem, assignment.urn)
         elif where is None:
             report(f"{assignment.name} is scoped to {scope}, not to one storage account", assignment.urn)
         elif role == BLOB_DATA_READER and where not in read:
@@ -407,9 +435,23 @@ STACK_POLICIES = [
     ),
 ]
 
+ROLE_POLICIES = [
+    ResourceValidationPolicy(
+        name="role-assignment-blob-data-only",
+        description="Every role the stack grants is Storage Blob Data Reader or Contributor, judged before the "
+        "grant is made.",
+        validate=_role_assignment,
+        severity=Severity.HIGH,
+        framework=_baseline("PA-7", "Follow just enough administration (least privilege) principle"),
+        remediation_steps="Grant roles to the account identity only through the program: it grants exactly what "
+        "the shares and subscriptions of the stack file need.",
+    ),
+]
+
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *STORAGE_POLICIES,
     *DATA_SHARE_POLICIES,
+    *ROLE_POLICIES,
     *STACK_POLICIES,
 ]
 ENFORCEMENT = EnforcementLevel.MANDATORY

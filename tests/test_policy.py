@@ -2,8 +2,10 @@
 it, on the committed stacks and on generated configs; its config is checked as the Pulumi
 CLI checks it; `federation check` runs it offline; and the pack itself serves the engine."""
 
+import contextlib
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from google.protobuf import empty_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 from federation import exits
 from federation.cli import main
@@ -184,6 +187,10 @@ def stack_violations(run: offline.Run, policy: str) -> list[str]:
     return found
 
 
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+
+
 def test_the_data_share_identity_holds_only_the_roles_its_shares_and_subscriptions_need() -> None:
     run = offline.run_stack_file(PROJECT / "Pulumi.dev.yaml")
     assert stack_violations(run, "rbac-least-privilege") == []
@@ -195,7 +202,7 @@ def test_the_data_share_identity_holds_only_the_roles_its_shares_and_subscriptio
     )
     wider = str(lake.outputs["scope"]).rsplit("/providers/", 1)[0]
     unread = str(lake.outputs["scope"]).rsplit("/", 1)[0] + "/stunrelated"
-    owner = str(lake.outputs["roleDefinitionId"]).rsplit("/", 1)[0] + "/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    owner = str(lake.outputs["roleDefinitionId"]).rsplit("/", 1)[0] + f"/{OWNER}"
     for outputs, message in (
         ({"roleDefinitionId": contributor}, "lets the Data Share identity write storage stresearchlake"),
         ({"scope": wider}, "is scoped to /subscriptions/"),
@@ -206,6 +213,13 @@ def test_the_data_share_identity_holds_only_the_roles_its_shares_and_subscriptio
         broken = dataclasses.replace(run, resources=tuple(changed if r is lake else r for r in run.resources))
         [found] = stack_violations(broken, "rbac-least-privilege")
         assert message in found
+    # The role alone is judged on the grant's inputs too, the same way.
+    inputs = offline.plain(dict(lake.inputs))
+    assert resource_violations("role-assignment-blob-data-only", ROLE_ASSIGNMENT, inputs, {}) == []
+    [found] = resource_violations(
+        "role-assignment-blob-data-only", ROLE_ASSIGNMENT, inputs | {"roleDefinitionId": owner}, {}
+    )
+    assert found == f"x grants a role other than Storage Blob Data Reader or Contributor ({OWNER})"
 
 
 def _target(invitation: Any) -> str:
@@ -329,22 +343,56 @@ def test_policy_config_is_checked_as_pulumi_checks_it(capsys: pytest.CaptureFixt
 
 def test_every_rule_says_how_to_remedy_it_and_configurable_ones_have_a_schema() -> None:
     policies = check.rules().by_name()
-    assert len(policies) == 12
+    assert len(policies) == 13
     assert all(p.remediation_steps and p.severity for p in policies.values())
     assert {p.name for p in check.rules().configurable()} == {"invitation-expiry", "invitation-allowed-targets"}
     properties = {k for p in check.rules().configurable() for k in p.config_schema.properties}
     assert properties == {"maxInvitationDays", "allowedEmailDomains", "allowedTenants"}
-    cis = {p.name: p.framework.reference for p in policies.values() if p.framework and "CIS" in p.framework.name}
-    assert cis["storage-no-shared-keys"] == "10.3.1.3"
-    assert cis["storage-default-deny-network"] == "10.3.2.3"
 
 
-@pytest.fixture(scope="module")
-def pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    """The pack as the Pulumi CLI runs it: its __main__.py in its directory, serving the
+def test_cis_references_name_the_recommendation_each_rule_checks() -> None:
+    cis = {
+        p.name: (p.framework.version, p.framework.reference)
+        for p in check.rules().by_name().values()
+        if p.framework and "CIS" in p.framework.name
+    }
+    assert cis == {
+        "storage-minimum-tls-1-2": ("4.0.0", "10.3.7"),
+        "storage-https-only": ("4.0.0", "10.3.4"),
+        "storage-no-anonymous-blob-access": ("4.0.0", "10.3.9"),
+        "storage-no-shared-keys": ("4.0.0", "10.3.1.3"),
+        "storage-default-deny-network": ("4.0.0", "10.3.2.3, 10.3.5"),
+        "storage-no-cross-tenant-replication": ("4.0.0", "10.3.8"),
+        # 4.0.0 has no recommendation on infrastructure encryption; 3.0.0 had one.
+        "storage-infrastructure-encryption": ("3.0.0", "4.2"),
+    }
+
+
+def test_the_docs_list_every_rule_as_the_pack_defines_it() -> None:
+    """docs/policy.md's table of rules: each policy once, with its severity and reference."""
+    text = (PROJECT / "docs" / "policy.md").read_text()
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| [^|]+ \| .+ \| (\w+) \| ([^|]+) \|$", text, re.MULTILINE)
+    documented = {name: (severity, reference.strip()) for name, severity, reference in rows}
+    policies = check.rules().by_name()
+    assert len(rows) == len(documented) == len(policies)
+    for name, policy in policies.items():
+        severity, reference = documented[name]
+        assert severity == policy.severity.value, name
+        framework = policy.framework
+        if framework is None:
+            assert reference == "the consortium's own rule", name
+        elif "CIS" in framework.name:
+            assert reference == f"CIS Azure {framework.version}, {framework.reference}", name
+        else:
+            assert reference == f"Data Share security baseline, {framework.reference}", name
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """A pack as the Pulumi CLI runs it: its __main__.py in its directory, serving the
     analyzer on a port it prints."""
     server = subprocess.Popen(
-        [sys.executable, "__main__.py"], cwd=PROJECT / "policy", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "__main__.py"], cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         assert server.stdout is not None
@@ -354,6 +402,12 @@ def pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     finally:
         server.kill()
         server.wait()
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with serve(PROJECT / "policy") as stub:
+        yield stub
 
 
 def test_the_pack_serves_every_rule_to_the_engine(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
@@ -373,3 +427,105 @@ def test_the_pack_judges_a_resource_as_check_does(pack: analyzer_pb2_grpc.Analyz
     found = pack.Analyze(request, timeout=10)
     assert [d.policyName for d in found.diagnostics] == ["storage-minimum-tls-1-2"]
     assert found.diagnostics[0].message.endswith("minimumTlsVersion is TLS1_0, not TLS1_2")
+
+
+# The pack as the engine calls it, and `check` beside it.
+
+LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+
+
+def configure(stub: analyzer_pb2_grpc.AnalyzerStub, settings: check.Settings) -> None:
+    """What the Pulumi CLI sends a pack before a preview: each policy's level and config."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, level in settings.levels.items():
+        request.policyConfig[name].enforcementLevel = analyzer_pb2.EnforcementLevel.Value(level.upper())
+        request.policyConfig[name].properties.update(settings.configs[name])
+    stub.Configure(request, timeout=10)
+
+
+def engine(
+    stub: analyzer_pb2_grpc.AnalyzerStub,
+    run: offline.Run,
+    settings: check.Settings,
+    outputs: dict[str, dict[str, Any]] | None = None,
+) -> set[tuple[str, str, str | None, str]]:
+    """What the pack reports when the engine sends it a run: each resource's inputs alone,
+    then every resource's outputs (or `outputs` by URN) with parents and dependencies."""
+    configure(stub, settings)
+    registered = [r for r in run.resources if not r.read]
+    found: set[tuple[str, str, str | None, str]] = set()
+
+    def keep(diagnostic: Any, urn: str | None) -> None:
+        message = diagnostic.message.removeprefix(diagnostic.description + "\n")
+        found.add((diagnostic.policyName, LEVELS[diagnostic.enforcementLevel], urn, message))
+
+    for r in registered:
+        request = analyzer_pb2.AnalyzeRequest(type=r.type, urn=r.urn, name=r.name)
+        request.properties.update(offline.plain(dict(r.inputs)))
+        for diagnostic in stub.Analyze(request, timeout=10).diagnostics:
+            keep(diagnostic, r.urn)
+    stack = analyzer_pb2.AnalyzeStackRequest()
+    for r in registered:
+        resource = stack.resources.add(
+            type=r.type, urn=r.urn, name=r.name, parent=r.parent or "", dependencies=r.depends_on
+        )
+        resource.properties.update((outputs or {}).get(r.urn) or offline.plain(dict(r.outputs)))
+        for key, urns in r.property_dependencies.items():
+            resource.propertyDependencies[key].urns.extend(urns)
+    for diagnostic in stub.AnalyzeStack(stack, timeout=10).diagnostics:
+        keep(diagnostic, diagnostic.urn or None)
+    return found
+
+
+def test_the_snapshot_logs_rule_judges_a_first_preview(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """On a new stack's preview the provider makes every output the program did not set
+    unknown: ids, the account's principal id, and in each log entry the category group."""
+    run = offline.run_stack_file(PROJECT / "Pulumi.dev.yaml")
+    first: dict[str, dict[str, Any]] = {}
+    for r in run.resources:
+        outputs = offline.plain(dict(r.inputs)) | {"id": UNKNOWN_STRING_VALUE}
+        if r.type == "azure-native:datashare:Account":
+            outputs["identity"] = {"type": "SystemAssigned", "principalId": UNKNOWN_STRING_VALUE}
+        if r.type == "azure-native:monitor:DiagnosticSetting":
+            outputs["logs"] = [
+                entry | {"categoryGroup": UNKNOWN_STRING_VALUE, "retentionPolicy": UNKNOWN_OBJECT_VALUE}
+                for entry in outputs["logs"]
+            ]
+        first[r.urn] = outputs
+    found = {
+        (policy, level, message) for policy, level, _, message in engine(pack, run, check.configure(_targets()), first)
+    }
+    # The logs are judged (and pass); which storage a grant reaches waits for the end of `up`.
+    assert {policy for policy, _, _ in found} == {"rbac-least-privilege"}
+    [(_, level, message)] = found
+    assert level == "advisory"
+    assert "can't run policy 'rbac-least-privilege'" in message
+    assert "identity.principalId can't be known during preview" in message
+
+
+def test_a_grant_of_a_wider_role_fails_before_anything_is_created(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """A new grant's principal, scope and name are unknown at preview; its role is not."""
+    configure(pack, check.configure(_targets()))
+    role = f"/subscriptions/{offline.SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/"
+    request = analyzer_pb2.AnalyzeRequest(
+        type=ROLE_ASSIGNMENT, urn="urn:pulumi:dev::federation::x::models.grant", name="models.grant"
+    )
+    inputs = {
+        "principalId": UNKNOWN_STRING_VALUE,
+        "principalType": "ServicePrincipal",
+        "roleAssignmentName": UNKNOWN_STRING_VALUE,
+        "scope": UNKNOWN_STRING_VALUE,
+    }
+    request.properties.update(inputs | {"roleDefinitionId": role + check.rules().BLOB_DATA_READER})
+    assert list(pack.Analyze(request, timeout=10).diagnostics) == []
+    request.properties.update({"roleDefinitionId": role + OWNER})
+    [found] = pack.Analyze(request, timeout=10).diagnostics
+    assert (found.policyName, found.enforcementLevel) == ("role-assignment-blob-data-only", analyzer_pb2.MANDATORY)
+    assert found.message.endswith(
+        f"models.grant grants a role other than Storage Blob Data Reader or Contributor ({OWNER})"
+    )

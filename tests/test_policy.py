@@ -4,10 +4,12 @@ CLI checks it; `federation check` runs it offline; and the pack itself serves th
 
 import contextlib
 import dataclasses
+import io
 import json
 import re
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -482,6 +484,111 @@ def engine(
     return found
 
 
+def judged(run: offline.Run, settings: check.Settings) -> set[tuple[str, str, str | None, str]]:
+    return {(v.policy, v.level, v.urn, v.message) for v in check.evaluate(run, settings)}
+
+
+# The pack runs in its own process, on the wall clock: no invitation here nears this many days.
+LONG = {"invitation-expiry": {"maxInvitationDays": 100_000}}
+
+
+def test_check_reports_what_the_packs_analyzer_reports(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    config = committed("Pulumi.dev.yaml")
+    config["federation:storage"]["models"]["sharedKeyAccess"] = True
+    config["federation:participants"]["lab-x"] = {"email": "ops@lab-x.example"}
+    del config["federation:shares"]["training_plan"]["terms"]
+    del config["federation:monitoring"]
+    run = program(config)
+    # The engine enforces `remediate` as mandatory: the pack's rules change nothing.
+    document = json.loads((PROJECT / "policy.json").read_text()) | LONG
+    settings = check.configure(
+        document | {"share-terms-and-description": "remediate", "storage-no-shared-keys": "advisory"}
+    )
+    found = judged(run, settings)
+    assert {(policy, level) for policy, level, _, _ in found} == {
+        ("storage-no-shared-keys", "advisory"),
+        ("invitation-allowed-targets", "mandatory"),
+        ("share-terms-and-description", "mandatory"),
+        ("account-snapshot-logs", "mandatory"),
+    }
+    assert found == engine(pack, run, settings)
+
+
+def test_a_remediate_level_fails_check_as_a_mandatory_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = committed("Pulumi.dev.yaml")
+    del config["federation:shares"]["training_plan"]["terms"]
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(yaml.safe_dump({"config": config}))
+    remediate = write(tmp_path / "p.json", {"share-terms-and-description": "remediate"} | _targets())
+    assert main(["check", "--config", str(stack), "--policy-config", str(remediate)]) == exits.POLICY
+    out = capsys.readouterr().out
+    assert " mandatory share-terms-and-description  azure-native:datashare:Share training_plan\n" in out
+    assert out.endswith("\n1 violation, 1 mandatory.\n")
+
+
+# A pack whose rules say what they were given: the kinds of the values and of what holds them.
+PROBE = """
+from collections.abc import Mapping, Sequence
+
+from pulumi_policy import (
+    EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy, StackValidationPolicy,
+)
+
+
+def shape(value):
+    if isinstance(value, Mapping):
+        return type(value).__name__ + "{" + ",".join(f"{k}:{shape(value[k])}" for k in sorted(value)) + "}"
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return type(value).__name__ + "[" + ",".join(shape(v) for v in value) + "]"
+    return type(value).__name__
+
+
+def resource(args, report):
+    report(f"{shape(args.props)} config={shape(args.get_config())}", None)
+
+
+def stack(args, report):
+    for r in args.resources:
+        parent = r.parent.urn if r.parent else ""
+        dependencies = ",".join(sorted(d.urn for d in r.dependencies))
+        properties = ",".join(f"{k}={sorted(d.urn for d in v)}" for k, v in sorted(r.property_dependencies.items()))
+        report(f"{shape(r.props)} parent={parent} dependencies={dependencies} {properties}", r.urn)
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="probe-resource",
+        description="what a resource rule is given",
+        validate=resource,
+        config_schema=PolicyConfigSchema(properties={"days": {"type": "integer", "default": 3}}),
+    ),
+    StackValidationPolicy(name="probe-stack", description="what a stack rule is given", validate=stack),
+]
+ENFORCEMENT = EnforcementLevel.ADVISORY
+PACK = "probe"
+
+if __name__ == "__main__":
+    PolicyPack(PACK, POLICIES, enforcement_level=ENFORCEMENT)
+"""
+
+
+def test_rules_are_given_what_the_engine_gives_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pulumi-policy's proxies, numbers as floats, parents and dependencies linked."""
+    (tmp_path / "__main__.py").write_text(PROBE)
+    probe = types.ModuleType("probe")
+    exec(PROBE, probe.__dict__)
+    for name in ("POLICIES", "ENFORCEMENT", "PACK"):
+        monkeypatch.setattr(check.rules(), name, getattr(probe, name))
+    run = offline.run_stack_file(PROJECT / "Pulumi.dev.yaml")
+    settings = check.configure({})
+    found = judged(run, settings)
+    # The blob service's retention days, a whole number in the program, reach rules as a float.
+    assert any("days:float" in message for _, _, _, message in found)
+    assert any(message.startswith("_DictProxy{") for _, _, _, message in found)
+    with serve(tmp_path) as stub:
+        assert found == engine(stub, run, settings)
+
+
 def test_the_snapshot_logs_rule_judges_a_first_preview(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
     """On a new stack's preview the provider makes every output the program did not set
     unknown: ids, the account's principal id, and in each log entry the category group."""
@@ -529,3 +636,85 @@ def test_a_grant_of_a_wider_role_fails_before_anything_is_created(pack: analyzer
     assert found.message.endswith(
         f"models.grant grants a role other than Storage Blob Data Reader or Contributor ({OWNER})"
     )
+
+
+# Secrets: a stack file holds ciphertext only.
+
+
+def secured(config: dict[str, Any]) -> dict[str, Any]:
+    """The committed coordinator with hospital-a's email, hospital-b's tenant and expiry
+    set with `pulumi config set --secret`, as docs/secrets.md recommends."""
+    participants = config["federation:participants"]
+    participants["hospital-a"]["email"] = {"secure": "v1:R8dL0fW2cXqk7o9EAAAA"}
+    participants["hospital-b"]["tenantId"] = {"secure": "v1:Jx3pQ9vB1mZt5yKcAAAA"}
+    participants["hospital-b"]["expires"] = {"secure": "v1:Wn6hS2gT8rYe4uLdAAAA"}
+    return config
+
+
+def test_check_does_not_judge_a_secrets_stand_in_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pack: analyzer_pb2_grpc.AnalyzerStub
+) -> None:
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(yaml.safe_dump({"config": secured(committed("Pulumi.dev.yaml"))}))
+    assert main(["check", "--config", str(stack), "-o", "json"]) == exits.OK
+    found = json.loads(capsys.readouterr().out)["violations"]
+    assert {(v["policy"], v["level"], v["urn"].rsplit("::", 1)[1]) for v in found} == {
+        ("invitation-allowed-targets", "advisory", "global_model.hospital-a"),
+        ("invitation-allowed-targets", "advisory", "global_model.hospital-b"),
+        ("invitation-allowed-targets", "advisory", "training_plan.hospital-b"),
+        ("invitation-expiry", "advisory", "training_plan.hospital-b"),
+    }
+    assert all(v["message"].startswith("cannot judge a secret offline: ") for v in found)
+    assert any("reads targetEmail, which the stack file holds encrypted" in v["message"] for v in found)
+    assert all("--config-json" in v["remediation"] for v in found)
+    # The engine reports a rule reading a value it cannot know as advisory, not as a violation.
+    configure(pack, check.configure(_targets()))
+    request = analyzer_pb2.AnalyzeRequest(
+        type="azure-native:datashare:Invitation", urn="urn:pulumi:dev::federation::x::i", name="i"
+    )
+    request.properties.update({"invitationName": "i", "targetEmail": UNKNOWN_STRING_VALUE})
+    [unknown] = (d for d in pack.Analyze(request, timeout=10).diagnostics if d.policyName != "invitation-expiry")
+    assert (unknown.policyName, unknown.enforcementLevel) == ("invitation-allowed-targets", analyzer_pb2.ADVISORY)
+    assert "targetEmail can't be known during preview" in unknown.message
+
+
+def test_a_plain_value_beside_a_secret_is_still_judged(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = secured(committed("Pulumi.dev.yaml"))
+    # A plain time once used as every secret time's stand-in.
+    config["federation:shares"]["global_model"]["expires"] = "2099-12-31T00:00:00Z"
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(yaml.safe_dump({"config": config}))
+    assert main(["check", "--config", str(stack)]) == exits.POLICY
+    out = capsys.readouterr().out
+    assert "invitation global_model.hospital-a expires 2099-12-31T00:00:00Z, later than 365 days from now" in out
+
+
+def config_json(config: dict[str, Any], secret: set[str]) -> str:
+    """A stack's config as `pulumi config --json --show-secrets` prints it."""
+    return json.dumps(
+        {
+            key: {"value": value, "secret": key in secret}
+            if isinstance(value, str)
+            else {"value": json.dumps(value), "objectValue": value, "secret": key in secret}
+            for key, value in config.items()
+        }
+    )
+
+
+def test_check_judges_the_real_values_from_config_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(yaml.safe_dump({"config": secured(committed("Pulumi.dev.yaml"))}))
+    real = committed("Pulumi.dev.yaml")
+    values = write(tmp_path / "config.json", config_json(real, {"federation:participants"}))
+    assert main(["check", "--config", str(stack), "--config-json", str(values)]) == exits.OK
+    assert capsys.readouterr().out.endswith("\nno violations.\n")
+    # Judged as the engine judges it: a real address outside the consortium fails.
+    real["federation:participants"]["hospital-a"]["email"] = "mlops@elsewhere.example"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(config_json(real, {"federation:participants"})))
+    assert main(["check", "--config", str(stack), "--config-json", "-"]) == exits.POLICY
+    out = capsys.readouterr().out
+    assert " mandatory invitation-allowed-targets  azure-native:datashare:Invitation global_model.hospital-a\n" in out
+    assert "goes to the domain elsewhere.example" in out
+    assert "cannot judge" not in out

@@ -98,6 +98,7 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
         help="policy config, as `--policy-pack-config` takes it (default: policy.json beside the Pulumi.yaml the "
         "stack file is read from, else the program's own)",
     )
+    _config_json(p, "to judge secrets as the engine does; without it a rule that reads one is advisory")
 
     p = command("access", "review who holds access to the stack's shares")
     _stack(p, positional=True)
@@ -166,9 +167,7 @@ def _stack(p: argparse.ArgumentParser, positional: bool) -> None:
 
 
 def _output(p: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "markdown", "json")) -> None:
-    p.add_argument(
-        "-o", "--output", choices=formats, default=formats[0], help=f"output format (default: {formats[0]})"
-    )
+    p.add_argument("-o", "--output", choices=formats, default=formats[0], help=f"output format (default: {formats[0]})")
     p.add_argument("--format", dest="output", choices=formats, help=argparse.SUPPRESS)  # the earlier spelling
 
 
@@ -194,11 +193,15 @@ def _azure(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="Resource Manager endpoint (default: from azure-native:environment or ARM_ENVIRONMENT)",
     )
+    _config_json(p, "needed when participants or shares are secrets")
+
+
+def _config_json(p: argparse.ArgumentParser, why: str) -> None:
     p.add_argument(
         "--config-json",
         metavar="FILE",
-        help="the stack's config with its secrets, as `pulumi config --json --show-secrets` prints it (- for stdin); "
-        "needed when participants or shares are secrets",
+        help=f"the stack's config with its secrets, as `pulumi config --json --show-secrets` prints it (- for stdin); "
+        f"{why}",
     )
 
 

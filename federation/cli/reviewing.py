@@ -1,8 +1,9 @@
 """The offline commands, for review where no cloud access exists: `plan` (what a stack
 config builds), `diff` (what a config change does), `handoff` (what a receiver pastes),
-`schema` (of stack files)."""
+`schema` (of stack files), `check` (the policy pack)."""
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -92,6 +93,11 @@ def check_command(args: argparse.Namespace) -> int:
     from federation.review import check
 
     shown, stack_file, stack = stacks.named(args)
+    if args.config_json is not None:
+        # The real values, as the engine judges them: nothing stands in for a secret.
+        stacks.valid(shown, stack_file, stack)
+        values, secret, _ = stacks.revealed(args.config_json, shown, stack_file, stack)
+        stack_file = dataclasses.replace(stack_file, config=values, secret_keys=secret, stand_ins=frozenset())
     run = stacks.run(shown, stack_file, stack, stacks.senders(args.outputs))
     source = Path(args.policy_config) if args.policy_config else check.default_config()
     try:
@@ -106,7 +112,7 @@ def check_command(args: argparse.Namespace) -> int:
     warn(run)
     for name in settings.unknown:
         print(f"warning: the policy config names {name}, which is no policy of the pack", file=sys.stderr)
-    violations = check.evaluate(run, settings)
+    violations = check.evaluate(run, settings, stack_file.stand_ins)
     render = {"text": check.render_text, "markdown": check.render_markdown, "json": check.render_json}
     sys.stdout.write(render[args.output](violations, stack, settings))
     return exits.POLICY if check.mandatory(violations) else exits.OK

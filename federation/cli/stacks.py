@@ -1,6 +1,6 @@
 """The stacks a command reads: a stack file by name or path (or from git), its config
-checked whole, the outputs of the stacks it receives from, and for the Azure commands its
-real config with secrets (`pulumi config --json --show-secrets`)."""
+checked whole, the outputs of the stacks it receives from, and for the Azure commands and
+`check` its real config with secrets (`pulumi config --json --show-secrets`)."""
 
 import argparse
 import json
@@ -39,26 +39,9 @@ def live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
     the commands never act on stand-ins for it."""
     shown, stack_file, stack = named(args)
     valid(shown, stack_file, stack)
-    from_file = parse(stack_file, stack)
     if args.config_json is not None:
-        values, secret = config_json(args.config_json)
-        try:
-            real = config.parse(values, stack, secret)
-        except config.ConfigError as error:
-            n = len(error.problems)
-            raise InvalidError(
-                f"--config-json: {n} problem{'s' if n > 1 else ''} in stack config:\n"
-                + "\n".join(f"  {p}" for p in error.problems)
-            ) from None
-        here = (from_file.resource_group, from_file.account_name)
-        if (real.resource_group, real.account_name) != here:
-            raise UnknownError(
-                f"--config-json names account {real.account_name} in {real.resource_group}, {shown} names "
-                f"{here[1]} in {here[0]}: is it another stack's config? (`pulumi config --json --show-secrets "
-                f"--stack {stack}`)"
-            )
-        settings = {k: values[k] for k in _PROVIDER_SETTINGS if k in values}
-        return real, settings
+        values, _, real = revealed(args.config_json, shown, stack_file, stack)
+        return real, {k: values[k] for k in _PROVIDER_SETTINGS if k in values}
     needed = [k for k in _ACCESS_KEYS if args.command != "sync"]
     if not args.subscription:
         needed.append(SUBSCRIPTION_KEY)
@@ -71,7 +54,33 @@ def live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
             f"federation {_words(args)} -s {stack} --config-json -`"
         )
     settings = {k: stack_file.config[k] for k in _PROVIDER_SETTINGS if k in stack_file.config}
-    return from_file, settings
+    return parse(stack_file, stack), settings
+
+
+def revealed(
+    source: str, shown: str, stack_file: stackfile.StackFile, stack: str
+) -> tuple[dict[str, str], frozenset[str], config.Config]:
+    """The stack's real config from `--config-json source`: its values as the engine hands
+    them to the program, its secret keys, and the config they make; refused unless it is
+    valid and names the stack file's own Data Share account."""
+    values, secret = config_json(source)
+    try:
+        real = config.parse(values, stack, secret)
+    except config.ConfigError as error:
+        n = len(error.problems)
+        raise InvalidError(
+            f"--config-json: {n} problem{'s' if n > 1 else ''} in stack config:\n"
+            + "\n".join(f"  {p}" for p in error.problems)
+        ) from None
+    from_file = parse(stack_file, stack)
+    here = (from_file.resource_group, from_file.account_name)
+    if (real.resource_group, real.account_name) != here:
+        raise UnknownError(
+            f"--config-json names account {real.account_name} in {real.resource_group}, {shown} names "
+            f"{here[1]} in {here[0]}: is it another stack's config? (`pulumi config --json --show-secrets "
+            f"--stack {stack}`)"
+        )
+    return values, secret, real
 
 
 def _words(args: argparse.Namespace) -> str:

@@ -1,9 +1,12 @@
 """`federation check`: the consortium's policy pack (policy/consortium.py, the one `pulumi
 preview --policy-pack policy/` runs) over the resources the program registers under mocks,
-with its config read and checked as the Pulumi CLI reads and checks it."""
+with its config read and checked as the Pulumi CLI reads and checks it, and each rule
+called as the pack's analyzer calls it for the engine."""
 
+import asyncio
 import functools
 import importlib.util
+import inspect
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +24,8 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationArgs,
 )
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from federation.config import stackfile
 from federation.review import offline, plan
@@ -29,6 +34,11 @@ RULES = stackfile.PROJECT_DIR / "policy" / "consortium.py"
 # The consortium's policy config: what `--policy-pack-config policy.json` gives the engine.
 DEFAULT_CONFIG = stackfile.PROJECT_DIR / "policy.json"
 LEVELS = tuple(level.value for level in EnforcementLevel)
+# What a rule that reads a secret's stand-in needs to judge it.
+REAL_CONFIG = (
+    "give check the real config: `pulumi config --json --show-secrets --stack STACK | "
+    "federation check -s STACK --config-json -`"
+)
 
 
 def default_config(start: Path | None = None) -> Path:
@@ -138,17 +148,27 @@ def read_config(path: Path) -> Settings:
     return configure(document)
 
 
-def evaluate(run: offline.Run, settings: Settings) -> list[Violation]:
+def evaluate(run: offline.Run, settings: Settings, stand_ins: frozenset[str] = frozenset()) -> list[Violation]:
     """Every violation of the pack's policies by what the run registers: resource policies
-    over each resource's inputs, stack policies over all outputs and dependencies."""
+    over each resource's inputs, stack policies over all outputs and dependencies.
+
+    Each rule is called as the pack's analyzer calls it for the engine: values come as they
+    cross the wire (numbers as floats) inside pulumi-policy's proxies, a `remediate` level
+    is enforced as mandatory, and a value the run cannot know, the stand-in for a secret
+    (`stand_ins`), is the engine's unknown. A rule that reads one stops, reported as the
+    engine reports a rule that reads an unknown: advisory, not judged."""
     found: list[Violation] = []
     registered = [r for r in run.resources if not r.read]
-    resources = _policy_resources(registered)
+    inputs = {r.urn: _wire(offline.plain(dict(r.inputs)), stand_ins) for r in registered}
+    outputs = {r.urn: _wire(offline.plain(dict(r.outputs)), stand_ins) for r in registered}
     for name, policy in rules().by_name().items():
         level = settings.levels[name]
         if level == EnforcementLevel.DISABLED.value:
             continue
-        config = settings.configs[name]
+        if level == EnforcementLevel.REMEDIATE.value:
+            # The pack's rules change nothing, so the engine enforces a remediate level as mandatory.
+            level = EnforcementLevel.MANDATORY.value
+        config = _wire(settings.configs[name], frozenset())
 
         def report(message: str, urn: str | None, *, policy: Any = policy, level: str = level) -> None:
             framework = policy.framework
@@ -165,23 +185,67 @@ def evaluate(run: offline.Run, settings: Settings) -> list[Violation]:
                 )
             )
 
+        def unknown(error: UnknownValueError, urn: str | None, *, policy: Any = policy) -> None:
+            where = ".".join(error.props)
+            message = (
+                f"cannot judge a secret offline: {policy.name} reads {where}, which the stack file holds encrypted"
+            )
+            found.append(Violation(policy.name, EnforcementLevel.ADVISORY.value, "", message, urn, REAL_CONFIG, None))
+
         if isinstance(policy, ResourceValidationPolicy):
             for registration in registered:
                 args = ResourceValidationArgs(
                     registration.type,
-                    offline.plain(dict(registration.inputs)),
+                    unknown_checking_proxy(deserialize_properties(inputs[registration.urn])),
                     registration.urn,
                     registration.name,
                     _options(registration),
                     None,
-                    config=config,
+                    config,
                 )
-                policy.validate(args, _at(report, registration.urn))
+                try:
+                    _validate(policy, args, _at(report, registration.urn))
+                except UnknownValueError as error:
+                    unknown(error, registration.urn)
         else:
-            policy.validate(StackValidationArgs(list(resources.values()), config=config), report)
+            resources = list(_policy_resources(registered, outputs).values())
+            try:
+                _validate(policy, StackValidationArgs(resources, config), report)
+            except UnknownValueError as error:
+                unknown(error, None)
     # The engine registers side by side; a report reads the same whatever the order.
     order = {name: i for i, name in enumerate(rules().by_name())}
     return sorted(found, key=lambda v: (order[v.policy], v.urn or "", v.message))
+
+
+def _validate(policy: Any, args: Any, report: Callable[..., None]) -> None:
+    """A rule's validate, run to its end as the analyzer runs it: awaited if it is async."""
+    result = policy.validate(args, report)
+    if inspect.isawaitable(result):
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(result)
+        finally:
+            loop.close()
+
+
+def _wire(values: Mapping[str, Any], stand_ins: frozenset[str]) -> dict[str, Any]:
+    """Values as the engine sends them to the pack, where a protobuf Struct carries them and
+    every number becomes a float; each text holding a secret's stand-in as the engine's unknown."""
+    found: dict[str, Any] = json.loads(json.dumps(_unknown(dict(values), stand_ins)), parse_int=float)
+    return found
+
+
+def _unknown(value: Any, stand_ins: frozenset[str]) -> Any:
+    if not stand_ins:
+        return value
+    if isinstance(value, str) and any(stand_in in value for stand_in in stand_ins):
+        return UNKNOWN_STRING_VALUE
+    if isinstance(value, dict):
+        return {k: _unknown(v, stand_ins) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknown(v, stand_ins) for v in value]
+    return value
 
 
 def _at(report: Callable[..., None], urn: str) -> Callable[[str, str | None], None]:
@@ -205,22 +269,33 @@ def _options(registration: offline.Registration) -> PolicyResourceOptions:
     )
 
 
-def _policy_resources(registered: list[offline.Registration]) -> dict[str, PolicyResource]:
-    """Each resource as a stack policy sees it: outputs, parent and dependencies, in
-    registration order (what a resource depends on comes first)."""
+def _policy_resources(
+    registered: list[offline.Registration], outputs: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, PolicyResource]:
+    """Each resource as a stack policy sees it, built as the analyzer builds them: outputs
+    (as `_wire` gives them) in pulumi-policy's proxies, then parent and dependencies linked
+    among the stack's resources, in registration order."""
     found: dict[str, PolicyResource] = {}
     for r in registered:
+        props = outputs[r.urn] if outputs is not None else _wire(offline.plain(dict(r.outputs)), frozenset())
         found[r.urn] = PolicyResource(
             r.type,
-            offline.plain(dict(r.outputs)),
+            unknown_checking_proxy(deserialize_properties(props)),
             r.urn,
             r.name,
             _options(r),
             None,
-            found.get(r.parent or ""),
-            [found[d] for d in r.depends_on if d in found],
-            {key: [found[u] for u in urns if u in found] for key, urns in r.property_dependencies.items()},
+            None,
+            [],
+            {},
         )
+    for r in registered:
+        resource = found[r.urn]
+        resource.parent = found.get(r.parent or "")
+        resource.dependencies = [found[d] for d in r.depends_on if d in found]
+        resource.property_dependencies = {
+            key: [found[u] for u in urns if u in found] for key, urns in r.property_dependencies.items()
+        }
     return found
 
 

@@ -253,7 +253,10 @@ def test_stack_names_resolve_from_the_nearest_pulumi_yaml(tmp_path: Path) -> Non
         check=False,
     )
     assert done.returncode == exits.UNREADABLE
-    assert done.stderr == f"error: no stack file {PROJECT / 'Pulumi.nosuch.yaml'}\n"
+    assert done.stderr == (
+        f"error: no stack file {PROJECT / 'Pulumi.nosuch.yaml'} for stack nosuch; the stacks there are dev, silo-a "
+        "(a stack file elsewhere: --config FILE)\n"
+    )
 
 
 def test_stack_file_error_from_a_sibling_stack_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

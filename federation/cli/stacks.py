@@ -4,6 +4,7 @@ checked whole, the outputs of the stacks it receives from, and for the Azure com
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -19,9 +20,37 @@ from federation.review import offline
 def named(args: argparse.Namespace) -> tuple[str, stackfile.StackFile, str]:
     """The stack file a command reads, as shown in messages, and the stack's name:
     --config, or Pulumi.<STACK>.yaml (default dev) beside the nearest Pulumi.yaml."""
-    path = Path(args.config) if args.config else stackfile.stack_file_path(args.stack or "dev")
+    if args.config:
+        path = Path(args.config)
+    else:
+        path = stackfile.stack_file_path(args.stack or "dev")
+        _refuse_missing(path, args.stack or "dev")
     stack_file = read(str(path))
     return stackfile.show_name(str(path)), stack_file, args.stack or stack_file.stack
+
+
+def _refuse_missing(path: Path, stack: str) -> None:
+    """A stack name with no stack file, refused with what was likely meant: a file name
+    given where a stack name goes (--config takes it), or one of the stacks that are here."""
+    try:
+        if path.is_file():
+            return
+    except OSError:
+        return  # read() says why in one line
+    word = stackfile.show_name(stack)
+    if stack.lower().endswith((".yaml", ".yml")):
+        name = Path(stack).name
+        named = name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+        other = f", or the stack's name ({named})" if name != named and stackfile.sibling_file(named) else ""
+        hint = f"give the file with --config {shlex.quote(word)}{other}"
+        raise UsageError(f"{word} is a file name where a stack name goes: {hint}")
+    stacks = sorted(f.name.removeprefix("Pulumi.").removesuffix(".yaml") for f in path.parent.glob("Pulumi.*.yaml"))
+    listed = ", ".join(stacks[:20]) + (f" and {len(stacks) - 20} more" if len(stacks) > 20 else "")
+    raise UsageError(
+        f"no stack file {stackfile.show_name(str(path))} for stack {word}; "
+        + (f"the stacks there are {listed}" if stacks else "there are no stack files there")
+        + " (a stack file elsewhere: --config FILE)"
+    )
 
 
 # What the Azure commands read of a stack's config besides names: who is invited to what,

@@ -183,7 +183,7 @@ def test_cli_fail_on_delete_counts_the_cascade(capsys: pytest.CaptureFixture[str
     assert replaced["global_model.labels"]["cascade"]
     assert replaced["global_model.labels"]["because"].endswith("datashare:Share::global_model")
     cli.main(["diff", *files, "--format", "markdown"])
-    assert "replaced with `global_model` (`azure-native:datashare:Share`), old one first" in capsys.readouterr().out
+    assert "(replaced with azure-native:datashare:Share global_model, old one first)" in capsys.readouterr().out
 
 
 def test_a_dataset_whose_kind_changes_is_one_resource_replaced_through_aliases() -> None:

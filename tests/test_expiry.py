@@ -108,7 +108,9 @@ def test_cli_prints_warnings_on_stderr_and_in_markdown(
     assert cli.main(["plan", "--config", str(stack), "--format", "markdown"]) == 0
     out, err = capsys.readouterr()
     assert err == f"warning: {message}\n"
-    assert out.startswith(f"**Warnings**:\n\n- {message}\n\n**Plan for `test`**")
+    # After the one-line summary, before the details.
+    assert out.startswith("**Plan for `test`**")
+    assert out.index(f"**Warnings**:\n\n- {message}\n") < out.index("#### Resources")
     assert cli.main(["diff", str(stack), str(stack), "--format", "markdown"]) == 0
     out, err = capsys.readouterr()
     assert err == f"warning: {message}\n"

@@ -64,7 +64,7 @@ def test_a_misspelt_namespace_is_warned_of_where_reviewers_look(
     assert code == 0
     assert f"warning: {warning}" in err.splitlines()
     code, out, _ = plan(capsys, tmp_path, config, "--format", "markdown")
-    assert out.startswith(f"**Warnings**:\n\n- {warning}\n")
+    assert out.split("\n\n", 1)[1].startswith(f"**Warnings**:\n\n- {warning}\n")  # right after the summary
     # Under `pulumi up`, as `pulumi preview` shows warnings.
     assert warning in offline.run(stackfile.config_values(config), "x").warnings
 

@@ -103,12 +103,12 @@ def test_secure_values_plan_as_secret_in_every_format(capsys: pytest.CaptureFixt
     stack = secure_stack(tmp_path, "Pulumi.test.yaml", "v1:AAAA")
     code, out, err = main(capsys, "plan", "--config", str(stack))
     assert (code, err) == (0, "")
-    assert "invitationName=hospital-a targetEmail=[secret]" in out
-    assert "targetObjectId=[secret]" in out
+    assert 'invitationName: "hospital-a"\n             targetEmail   : [secret]\n' in out
+    assert "targetObjectId         : [secret]" in out
     assert "secret.example" not in out
     code, out, _ = main(capsys, "plan", "--config", str(stack), "--format", "markdown")
     assert code == 0
-    assert "`targetEmail=[secret]`" in out
+    assert "targetEmail   : [secret]" in out
     code, out, _ = main(capsys, "plan", "--config", str(stack), "--format", "json")
     invitation = next(r for r in json.loads(out)["resources"] if r["name"] == "global_model.hospital-a")
     assert invitation["inputs"]["targetEmail"] == "[secret]"

@@ -4,14 +4,15 @@ config builds), `diff` (what a config change does), `handoff` (what a receiver p
 
 import argparse
 import dataclasses
+import shlex
 import sys
 from pathlib import Path
 
 from federation import exits
-from federation.cli import stacks
+from federation.cli import parser, stacks
 from federation.cli.errors import InvalidError, UnknownError
 from federation.config import schema, stackfile
-from federation.review import diff, handoff, offline, picture, plan
+from federation.review import comment, diff, handoff, offline, picture, plan
 
 
 def plan_command(args: argparse.Namespace) -> int:
@@ -21,7 +22,13 @@ def plan_command(args: argparse.Namespace) -> int:
     warn(run)
     if args.output in ("mermaid", "markdown"):
         flows = picture.mermaid(picture.of(stacks.parse(stack_file, stack)), stack)
-        sys.stdout.write(flows if args.output == "mermaid" else markdown(plan.render_markdown(run, stack), run, flows))
+        if args.output == "mermaid":
+            sys.stdout.write(flows)
+        else:
+            words = f"{parser.program_name()} plan {_stack_words(args, stack)}"
+            whole = f"`{words} -o text` prints the whole plan, never cut: a pull-request job keeps it as an artifact."
+            mermaid = comment.mermaid(flows, f"`{words} -o mermaid` prints it.")
+            sys.stdout.write(markdown(plan.markdown_parts(run, stack), run, mermaid, whole))
     else:
         sys.stdout.write(plan.render_json(run) if args.output == "json" else plan.render_text(run, stack))
     return exits.OK
@@ -44,7 +51,11 @@ def diff_command(args: argparse.Namespace) -> int:
     if args.output == "markdown":
         base_flows, head_flows = (picture.of(stacks.parse(f, stack)) for f in (base_file, head_file))
         flows = picture.mermaid(picture.compare(base_flows, head_flows, change), stack)
-        sys.stdout.write(markdown(diff.render_markdown(change, stack), head, flows))
+        words = f"{parser.program_name()} diff {_quoted(args.base)} {_quoted(args.head)}"
+        if args.stack:
+            words += f" -s {_quoted(args.stack)}"
+        whole = f"`{words} -o text` prints the whole diff, never cut: a pull-request job keeps it as an artifact."
+        sys.stdout.write(markdown(diff.markdown_parts(change, stack), head, comment.mermaid(flows), whole))
     else:
         sys.stdout.write(diff.render_json(change) if args.output == "json" else diff.render_text(change, stack))
     if change.fail:
@@ -123,8 +134,22 @@ def warn(run: offline.Run) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
-def markdown(body: str, run: offline.Run, flows: str) -> str:
-    """A plan or diff for a pull request: the program's warnings first, where reviewers
-    look, then the resources, then the picture of the data flows."""
-    warnings = ["**Warnings**:", "", *(f"- {message}" for message in run.warnings), ""] if run.warnings else []
-    return "\n".join([*warnings, body, "#### Data flows", "", picture.fenced(flows)])
+def markdown(
+    parts: tuple[list[comment.Part], list[comment.Part]], run: offline.Run, flows: comment.Block, whole: str
+) -> str:
+    """A plan or diff as one pull-request comment: its summary (and what would fail), the
+    program's warnings, the picture of the data flows, then the details folded; cut to
+    what GitHub takes, saying what was left out and where the whole is."""
+    summary, details = parts
+    warnings = comment.items("Warnings", run.warnings, "warnings")
+    return comment.fit([*summary, warnings, flows, *details], whole)
+
+
+def _stack_words(args: argparse.Namespace, stack: str) -> str:
+    """How the command named its stack, to name it again."""
+    return f"--config {_quoted(args.config)}" if args.config else _quoted(stack)
+
+
+def _quoted(word: str) -> str:
+    """A word as a shell reads it back, shortened if very long."""
+    return shlex.quote(stackfile.show_name(word, 200))

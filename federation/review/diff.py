@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from federation.program import storage
-from federation.program.graph import Secret
-from federation.review import offline, plan
+from federation.review import comment, offline, plan
 from federation.review.offline import Registration, Run
 
 _FIXED_AT_CREATION = {storage.STORAGE_ACCOUNT: storage.FIXED_AT_CREATION}
@@ -84,7 +83,7 @@ def compare(base: Run, head: Run) -> Diff:
     for resource in plan.ordered(head):
         previous = before.get(resource.urn)
         if previous is None:
-            create.append(_change(resource, {k: (None, v) for k, v in plan.key_inputs(resource).items()}))
+            create.append(_change(resource, {k: (None, v) for k, v in plan.inputs(resource).items()}))
             continue
         changed = _changed_inputs(previous, resource)
         replaced = _replaced_keys(resource, [p for p in changed if not p.startswith("(")])
@@ -339,52 +338,83 @@ def summary(diff: Diff) -> str:
 
 def render_text(diff: Diff, stack: str) -> str:
     lines = [f"Diff for stack {stack} (offline, under mocks)", ""]
-    for kind, sign in _SIGNS:
+    for kind, _ in _SIGNS:
         for change in getattr(diff, kind):
-            lines.append(f" {sign} {change.type} {change.name}")
-            if change.because is not None:
-                lines.append(f"        (replaced with {_label(change.because)}, old one first)")
-            elif change.old_first:
-                lines.append("        (old one first)")
-            lines += [f"        {path}: {_transition(kind, old, new)}" for path, (old, new) in change.inputs.items()]
+            lines += _entry(kind, change)
     if len(lines) == 2:
         lines.append(" no changes")
     if diff.fail:
         lines += ["", "The deployment would fail at:"]
         for failure in diff.fail:
-            lines += [f" {_FAIL} {failure.step} {failure.type} {failure.name}", f"        {failure.reason}"]
+            lines += _failure_lines(failure)
     lines += ["", f"Resources: {summary(diff)}"]
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(diff: Diff, stack: str) -> str:
+def _entry(kind: str, change: Change) -> list[str]:
+    """One change as `pulumi preview --diff` shows it: a created resource with its inputs,
+    nested ones indented; an updated or replaced one with each changed input, old and new."""
+    lines = plan.wrapped(f" {dict(_SIGNS)[kind]} ", f"{change.type} {change.name}")
+    if change.because is not None:
+        lines += plan.wrapped(_INDENT, f"(replaced with {_label(change.because)}, old one first)")
+    elif change.old_first:
+        lines.append(f"{_INDENT}(old one first)")
+    if kind == "create":
+        return lines + plan.properties({k: new for k, (_, new) in change.inputs.items()}, _INDENT)
+    for path, (old, new) in change.inputs.items():
+        line = f"{_INDENT}{path}: {_show(old)} => {_show(new)}"
+        if len(line) <= plan.WIDTH and not (_nested(old) or _nested(new)):
+            lines.append(line)
+            continue
+        # Too long for one line, or a list or object: old and new each on lines of their own.
+        lines += plan.wrapped(_INDENT, f"{path}:")
+        for word, value in (("old", old), ("new", new)):
+            if value is None:
+                lines.append(f"{_INDENT}    {word}: (none)")
+            else:
+                lines += plan.value_lines(f"{_INDENT}    {word}: ", f"{_INDENT}    ", value)
+    return lines
+
+
+def _failure_lines(failure: Failure) -> list[str]:
+    head = plan.wrapped(f" {_FAIL} ", f"{failure.step} {failure.type} {failure.name}")
+    return head + plan.wrapped(_INDENT, failure.reason, _INDENT)
+
+
+def markdown_parts(diff: Diff, stack: str) -> tuple[list[comment.Part], list[comment.Part]]:
+    """For a pull request: the summary and the steps that would fail, then each kind of
+    change folded, as the text shows it. Without the program's warnings and the picture,
+    which the command line puts between the two."""
     warning = " **Deletes or replaces resources.**" if diff.destructive else ""
     if diff.fail:
         warning += " **The deployment would fail.**"
-    lines = [f"**Config change for `{stack}`**: {summary(diff)}.{warning}"]
+    head: list[comment.Part] = [comment.Block(f"**Config change for `{stack}`**: {summary(diff)}.{warning}\n\n")]
     if diff.fail:
-        lines += ["", f"#### {_FAIL.strip()} would fail ({len(diff.fail)})", "", "| Step | Type | Name | Why |"]
-        lines.append("| --- | --- | --- | --- |")
-        lines += [f"| {f.step} | `{f.type}` | `{f.name}` | {plan.cell(f.reason)} |" for f in diff.fail]
+        head.append(
+            comment.Entries(
+                f"#### {_FAIL.strip()} would fail ({len(diff.fail)})\n\n| Step | Type | Name | Why |\n"
+                "| --- | --- | --- | --- |\n",
+                [f"| {f.step} | `{f.type}` | `{f.name}` | {plan.cell(f.reason)} |\n" for f in diff.fail],
+                "\n",
+                "steps that would fail",
+                [f"{f.step} {f.type} {f.name}" for f in diff.fail],
+            )
+        )
+    folds: list[comment.Part] = []
     for kind, sign in _SIGNS:
         changes = getattr(diff, kind)
-        if not changes:
-            continue
-        lines += [
-            "",
-            f"#### {sign.strip()} {kind} ({len(changes)})",
-            "",
-            "| Type | Name | Inputs |",
-            "| --- | --- | --- |",
-        ]
-        for change in changes:
-            inputs = [f"`{p}`: `{_transition(kind, o, n, '→')}`" for p, (o, n) in change.inputs.items()]
-            if change.because is not None:
-                inputs.insert(0, f"replaced with `{change.because.name}` (`{change.because.type}`), old one first")
-            elif change.old_first:
-                inputs.insert(0, "old one first")
-            lines.append(f"| `{change.type}` | `{change.name}` | {'<br>'.join(plan.cell(i) for i in inputs)} |")
-    return "\n".join(lines) + "\n"
+        if changes:
+            folds.append(
+                comment.details(
+                    f"{sign.strip()} {kind} ({len(changes)})",
+                    ["\n".join(_entry(kind, c)) for c in changes],
+                    "changes",
+                    [f"{kind} {c.type} {c.name}" for c in changes],
+                )
+            )
+    if folds:
+        folds.insert(0, comment.Block("#### Changes\n\n"))
+    return head, folds
 
 
 def render_json(diff: Diff) -> str:
@@ -404,11 +434,14 @@ def render_json(diff: Diff) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def _transition(kind: str, old: Any, new: Any, arrow: str = "=>") -> str:
-    return _show(new) if kind == "create" else f"{_show(old)} {arrow} {_show(new)}"
+_INDENT = " " * 8
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, Mapping | list | tuple) and bool(value)
 
 
 def _show(value: Any) -> str:
     if value is None:
         return "(none)"
-    return plan.SECRET if isinstance(value, Secret) else json.dumps(plan.shown(value))
+    return plan.scalar(value)

@@ -1,11 +1,13 @@
 """A local HTTPS Azure Resource Manager for Microsoft.DataShare 2021-08-01, answering as
 the service does: paged lists with nextLink, revoke, synchronize and cancel as long-running
-operations, snapshots that succeed, fail or never end, injected 429 and 500 answers.
+operations, snapshots that succeed, fail or never end, injected 429 and 500 answers, and
+(when `throttle` is set) Resource Manager's token-bucket throttling.
 
 Every request is recorded; a request whose api-version, method or body the 2021-08-01 API
 does not accept is answered 400 and kept in `violations`."""
 
 import json
+import math
 import re
 import socket
 import ssl
@@ -66,6 +68,52 @@ class Share:
     synchronizations: list[dict[str, Any]] = field(default_factory=list)
 
 
+class Bucket:
+    """One token bucket: `size` tokens, refilled at `rate` a second, full at first."""
+
+    def __init__(self, size: float, rate: float) -> None:
+        self.size, self.rate = size, rate
+        self.tokens = float(size)
+        self.at: float | None = None
+
+    def take(self, at: float) -> float:
+        """0 when a token was taken, else the seconds until one is there (none is taken)."""
+        if self.at is not None:
+            self.tokens = min(self.size, self.tokens + (at - self.at) * self.rate)
+        self.at = at
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class Throttle:
+    """Resource Manager's throttling since 2024: token buckets per subscription and
+    principal (here: per bearer token), reads (GET) `reads` = (size, refill a second),
+    writes (PUT, PATCH, and POST actions such as listSynchronizations) `writes`, deletes
+    `deletes`. A request finding its bucket empty is answered 429 with Retry-After in whole
+    seconds, as Resource Manager gives it, and takes no token. With `exact`, Retry-After is
+    the time until a token to the millisecond: a client must not count on the rounding."""
+
+    reads: tuple[float, float] = (250, 25)
+    writes: tuple[float, float] = (200, 10)
+    deletes: tuple[float, float] = (200, 10)
+    exact: bool = False
+    buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+
+    def wait(self, principal: str, method: str, at: float) -> float:
+        """0 to serve the request, else the Retry-After to answer with."""
+        kind = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(method, "writes")
+        bucket = self.buckets.get((principal, kind))
+        if bucket is None:
+            bucket = self.buckets[(principal, kind)] = Bucket(*getattr(self, kind))
+        short = bucket.take(at)
+        if short == 0:
+            return 0
+        return max(0.001, round(short, 3)) if self.exact else max(1, math.ceil(short))
+
+
 @dataclass
 class Received:
     """A consumer share subscription, and how its next snapshot goes: `outcome` Succeeded,
@@ -96,6 +144,9 @@ class FakeArm:
         self.page_size = 2
         self.link_token = "$skipToken"  # the query parameter nextLinks carry
         self.delay = 0.0
+        # Resource Manager's throttling, off unless a test sets it; each answer it throttled, with its Retry-After.
+        self.throttle: Throttle | None = None
+        self.throttled: list[tuple[Request, float]] = []
         # How a revoke ends: the operation's final status, and the subscription's after it.
         self.revoke_ends = ("Succeeded", "Revoked")
         self.account_exists = True
@@ -452,9 +503,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(raw) if raw else None
         arm = self.arm
         with arm.lock:
-            arm.requests.append(Request(method, url.path, query, body, self.headers.get("Authorization")))
+            request = Request(method, url.path, query, body, self.headers.get("Authorization"))
+            arm.requests.append(request)
+            after = arm.throttle.wait(request.authorization or "", method, request.at) if arm.throttle else 0
+            if after:
+                arm.throttled.append((request, after))
         if arm.delay:
             time.sleep(arm.delay)
+        if after:
+            error = _error("TooManyRequests", "The request is throttled: retry after the time Retry-After gives.")
+            self._reply(429, {"Retry-After": f"{after:g}"}, error)
+            return
         peek = next((f for f in arm.faults if f.times > 0 and f.method == method and re.search(f.path, url.path)), None)
         if peek is not None and (peek.reset or peek.hang != 0):
             arm.fault(method, url.path)
@@ -467,7 +526,9 @@ class _Handler(BaseHTTPRequestHandler):
             if peek.hang is None:
                 self.close_connection = True
                 return
-        status, headers, answer = arm.answer(method, url.path, query, body)
+        self._reply(*arm.answer(method, url.path, query, body))
+
+    def _reply(self, status: int, headers: dict[str, str], answer: Any) -> None:
         data = json.dumps(answer).encode()
         self.send_response(status)
         for key, value in headers.items():

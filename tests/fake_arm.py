@@ -46,8 +46,10 @@ class Request:
 @dataclass
 class Fault:
     """Answer `status` to the next `times` requests whose method and path match; with
-    `body`, that body instead of an error; after `hang` seconds (or never, until the fake
-    stops, with `hang=None`); or `reset` the connection without an answer."""
+    `body`, that body instead of an error (bytes: exactly those, such as b"" or b"null");
+    after `hang` seconds (or never, until the fake stops, with `hang=None`); or `reset` the
+    connection without an answer. With `trickle`, the answer the fake would give otherwise
+    instead, sent one byte every `trickle` seconds (for TRICKLE_FOR seconds, then nothing)."""
 
     method: str
     path: str  # a regex searched in the path
@@ -59,6 +61,7 @@ class Fault:
     body: Any = None
     hang: float | None = 0.0
     reset: bool = False
+    trickle: float = 0.0
 
 
 @dataclass
@@ -226,11 +229,17 @@ class FakeArm:
             s for s in self.share(share).subscriptions if s["properties"]["shareSubscriptionObjectId"] == object_id
         )
 
-    def fault(self, method: str, path: str) -> Fault | None:
-        """The next fault injected for this request, used up by one."""
+    def fault(self, method: str, path: str, trickle: bool = False) -> Fault | None:
+        """The next fault injected for this request, used up by one: one that trickles the
+        answer (`trickle`), or one that changes it."""
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and fault.method == method and re.search(fault.path, path):
+                if (
+                    fault.times > 0
+                    and fault.method == method
+                    and re.search(fault.path, path)
+                    and bool(fault.trickle) == trickle
+                ):
                     fault.times -= 1
                     return fault
         return None
@@ -478,6 +487,30 @@ class _Server(ThreadingHTTPServer):
             self.errors.append(repr(error))
 
 
+# How long a trickled answer goes on before the fake falls silent: a client with no deadline
+# for the whole answer then fails a test on its read timeout in seconds, not after minutes.
+TRICKLE_FOR = 20.0
+
+
+class _Trickle:
+    """A handler's output, sent one byte every `seconds` (status line and headers too), then
+    nothing after TRICKLE_FOR seconds until the fake stops."""
+
+    def __init__(self, out: Any, seconds: float, stopping: threading.Event) -> None:
+        self.out, self.seconds, self.stopping = out, seconds, stopping
+        self.until = time.monotonic() + TRICKLE_FOR
+
+    def write(self, data: bytes) -> int:
+        for i in range(len(data)):
+            if self.stopping.wait(self.seconds if time.monotonic() < self.until else None):
+                raise ConnectionAbortedError("the fake stopped")
+            self.out.write(data[i : i + 1])
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.out, name)
+
+
 class _Handler(BaseHTTPRequestHandler):
     arm: FakeArm
     protocol_version = "HTTP/1.1"
@@ -526,10 +559,14 @@ class _Handler(BaseHTTPRequestHandler):
             if peek.hang is None:
                 self.close_connection = True
                 return
+        slow = arm.fault(method, url.path, trickle=True)
+        if slow is not None:
+            self.wfile = _Trickle(self.wfile, slow.trickle, arm.stopping)
+            self.close_connection = True  # nothing more goes out slowly on this connection
         self._reply(*arm.answer(method, url.path, query, body))
 
     def _reply(self, status: int, headers: dict[str, str], answer: Any) -> None:
-        data = json.dumps(answer).encode()
+        data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)

@@ -15,7 +15,7 @@ from azure.identity import AzureAuthorityHosts, CredentialUnavailableError
 from federation import cli, exits
 from federation.cli import parser
 from federation.operate import azure
-from tests.fake_arm import FakeArm, Fault, Received
+from tests.fake_arm import FakeArm, Fault, Received, Throttle
 from tests.operate_support import SUB, UPDATES, Cli, Token, arm, ca, ca_file, federation, options, outside, stack
 
 __all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
@@ -276,12 +276,34 @@ def test_429_is_retried_after_retry_after(arm: FakeArm, federation: Cli) -> None
     assert tries[1].at - tries[0].at >= 0.95
 
 
-def test_429_past_the_retries_is_one_line(arm: FakeArm, federation: Cli) -> None:
+def test_a_throttled_request_is_sent_again_until_its_deadline_then_one_line(arm: FakeArm, federation: Cli) -> None:
     drift(arm)
-    arm.faults.append(Fault("GET", "/invitations$", 429, times=10, headers={"Retry-After": "0"}))
+    arm.faults.append(Fault("GET", "/invitations$", 429, times=1000, headers={"Retry-After": "0.2"}))
+    federation.limits = azure.Limits(connect=5, read=5, retries=1, operation=1)
     code, _, err = federation("access")
     assert code == 1
-    assert err == "error: Azure Resource Manager is throttling requests (429) after retries; try again in 0 s\n"
+    assert err == "error: Azure Resource Manager is throttling requests (429) after retries; try again in 0.2 s\n"
+    # A 429 says when to come back: waiting it out spends none of the retries kept for failures.
+    assert len(arm.sent("GET", "/shares/global_model/invitations$")) > 1 + federation.limits.retries
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["whole seconds", "to the millisecond"])
+def test_access_completes_under_resource_managers_throttling(arm: FakeArm, federation: Cli, exact: bool) -> None:
+    drift(arm)
+    _, unthrottled, _ = federation("access", "-o", "json")
+    # Buckets small enough that this review's reads and writes both run out.
+    arm.throttle = Throttle(reads=(2, 20), writes=(1, 20), exact=exact)
+    code, out, err = federation("access", "-o", "json")
+    assert (code, err) == (0, "")
+    assert out == unthrottled
+    # listSynchronizations, a POST action, counts as a write.
+    assert {r.method for r, _ in arm.throttled} == {"GET", "POST"}
+    assert all(after > 0 and (exact or after == int(after)) for _, after in arm.throttled)
+    # Each throttled request was sent again no sooner than its Retry-After said.
+    for refused, after in arm.throttled:
+        again = [r for r in arm.requests if (r.method, r.path) == (refused.method, refused.path) and r.at > refused.at]
+        assert again, refused.path
+        assert again[0].at - refused.at >= after - 0.01, (refused.path, after)
 
 
 def test_500_is_retried(arm: FakeArm, federation: Cli) -> None:

@@ -2,6 +2,8 @@
 Share client, with a deadline on everything; Azure's errors as one line each."""
 
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -19,7 +21,7 @@ from azure.core.exceptions import (
 )
 from azure.core.paging import ItemPaged, PageIterator
 from azure.core.pipeline import PipelineRequest
-from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import (
     AzureAuthorityHosts,
@@ -120,6 +122,51 @@ class CappedRetry(RetryPolicy[Any, Any]):
             return None
         return None if asked is None else min(asked, self.cap)
 
+    def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
+        # A 429 with a readable Retry-After comes back only once `Throttle` ran out of time
+        # waiting it out: retrying it here could only run past the request's deadline.
+        if response.http_response.status_code == 429 and self.get_retry_after(response) is not None:
+            return False
+        return bool(super().is_retry(settings, response))
+
+
+class Throttle(HTTPPolicy[Any, Any]):
+    """Resource Manager throttles each principal with token buckets, one for reads (GET),
+    one for deletes, one for writes (any other method, POST actions too), and answers 429
+    with Retry-After once one is empty. A client's requests share its buckets, so one 429
+    holds back every request of that kind until its Retry-After has passed: sent sooner,
+    they would only be refused too. The throttled request is sent again after exactly that
+    wait, as often as it takes within `budget` seconds of its first sending: a 429 says
+    when to come back, so it spends none of the retries kept for failures."""
+
+    def __init__(self, cap: float, budget: float) -> None:
+        super().__init__()
+        self.retry_after = CappedRetry(cap).get_retry_after
+        self.budget = budget
+        self.lock = threading.Lock()
+        self.until: dict[str, float] = {}  # each bucket's time (monotonic) it may be used again
+
+    def send(self, request: PipelineRequest[Any]) -> Any:
+        method = request.http_request.method.upper()
+        kind = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(method, "writes")
+        deadline = time.monotonic() + self.budget
+        while True:
+            with self.lock:
+                until = self.until.get(kind, 0.0)
+            pause = min(until, deadline) - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            response = self.next.send(request)
+            if response.http_response.status_code != 429:
+                return response
+            after = self.retry_after(response)
+            if after is None:  # no time given: the retry policy's backoff decides
+                return response
+            with self.lock:
+                until = self.until[kind] = max(self.until.get(kind, 0.0), time.monotonic() + after)
+            if until >= deadline:
+                return response
+
 
 class SameHost(SansIOHTTPPolicy[Any, Any]):
     """Sends a request only to the Resource Manager endpoint's host. It runs before the
@@ -198,7 +245,7 @@ class Connection:
             base_url=self.endpoint,
             credential_scopes=[self.scope],
             api_version=API_VERSION,
-            per_retry_policies=[SameHost(self.endpoint)],
+            per_retry_policies=[SameHost(self.endpoint), Throttle(self.limits.retry_after, self.limits.operation)],
             **(self.limits.client_options(**retry) | options),
         )
 

@@ -724,3 +724,44 @@ def test_ctrl_c_during_sync_names_the_snapshot_it_leaves_running(arm: FakeArm, f
         "interrupted\n"
     )
     assert arm.sent("POST", "/cancelSynchronization$") == []
+
+
+# Consumer text in markdown, duplicates across pages, service principals' subscriptions.
+
+HOSTILE = (
+    "[Verify here](https://evil.example/login) ![x](http://evil.example/p.png) <b>hi</b> @octocat #1 www.evil.example"
+)
+
+
+def test_markdown_shows_a_hostile_consumers_text_with_no_link_image_html_or_mention(
+    arm: FakeArm, federation: Cli
+) -> None:
+    accounted(arm)
+    arm.subscribe(
+        "global_model",
+        email="ops@lab-x.example",
+        shared_at="2026-11-27T00:00:00Z",
+        consumerName=HOSTILE,
+        consumerTenantName="@contoso/admins **bold** `code` $x$ ~gone~ _it_",
+    )
+    code, out, _ = federation("access", "-o", "markdown")
+    assert code == 0
+    zwj = "\u200d"
+    # Shown as typed: markdown's marks escaped, HTML as entities, a zero-width joiner after
+    # each @ and # and inside each bare link, where GitHub would make a mention, a reference
+    # or a link.
+    shown = (
+        f"\\[Verify here\\](https:{zwj}//evil.example/login) !\\[x\\](http:{zwj}//evil.example/p.png) "
+        f"&lt;b&gt;hi&lt;/b&gt; @{zwj}octocat #{zwj}1 www{zwj}.evil.example"
+    )
+    assert shown in out
+    assert f"@{zwj}contoso/admins \\*\\*bold\\*\\* \\`code\\` \\$x\\$ \\~gone\\~ \\_it\\_" in out
+    assert "<" not in out
+    assert out.count("[") == out.count("\\[")
+    assert out.count("@") == out.count(f"@{zwj}")
+    cells = "\n".join(line for line in out.splitlines() if not line.startswith("#"))  # headings aside
+    assert cells.count("#") == cells.count(f"#{zwj}") == 1
+    assert "://" not in out
+    assert "www." not in out
+    # Names of the program's own are left readable.
+    assert "#### share global_model: subscriptions" in out

@@ -5,6 +5,7 @@ wrong."""
 import contextlib
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -542,10 +543,26 @@ def render_text(result: Review) -> str:
     return "\n".join(out) + "\n"
 
 
+# Marks markdown would act on inside a line: links and images ([x](y), ![x](y)), emphasis,
+# code, strikethrough, GitHub's math ($) and a table cell's end (|). An underscore inside a
+# word (global_model) marks nothing and is left as it is.
+_MARKS = frozenset("\\`*[]~$|")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_EMPHASIS = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # an underscore beside no letter or digit
+# A zero-width joiner: invisible, but no @mention, #reference or bare link runs through it.
+ZWJ = "\u200d"
+
+
 def markdown(text: str) -> str:
-    """Text for a markdown table cell or list item: a `|` would end the cell, and HTML a
-    consumer put in its name would render in a pull request or issue."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    """Text for a markdown table cell or list item, shown as it was typed: a consumer's
+    name or email could otherwise carry a link, an image, HTML, or an @mention that
+    notifies someone, into the issue or job summary the review is posted to. GitHub finds
+    mentions, references and bare links after rendering, where escapes no longer count, so
+    those are broken with a zero-width joiner instead."""
+    shown = "".join(_ENTITIES.get(c) or (f"\\{c}" if c in _MARKS else c) for c in text)
+    shown = _EMPHASIS.sub(r"\\_", shown)
+    shown = shown.replace("@", f"@{ZWJ}").replace("#", f"#{ZWJ}").replace("://", f":{ZWJ}//")
+    return re.sub(r"(?i)\bwww\.", lambda found: f"{found[0][:3]}{ZWJ}.", shown)
 
 
 def render_markdown(result: Review) -> str:

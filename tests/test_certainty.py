@@ -765,3 +765,47 @@ def test_markdown_shows_a_hostile_consumers_text_with_no_link_image_html_or_ment
     assert "www." not in out
     # Names of the program's own are left readable.
     assert "#### share global_model: subscriptions" in out
+
+
+class Typed(io.StringIO):
+    """What a person types at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def listed_again(items: list[dict[str, Any]], item: dict[str, Any], object_id: str | None = None) -> None:
+    """`item` listed once more, on a later page, its ids in capitals: Resource Manager's ids
+    are case-insensitive."""
+    again = json.loads(json.dumps(item))
+    again["id"] = again["id"].upper()
+    if object_id is not None:
+        again["properties"]["shareSubscriptionObjectId"] = object_id.upper()
+    items.append(again)
+
+
+def test_a_subscription_or_invitation_listed_twice_across_pages_counts_once(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = accounted(arm)
+    share = arm.share("global_model")
+    # hospital-b, a service principal: its subscription made from its invitation.
+    own = arm.subscribe("global_model", email="", shared_at="2026-11-02T00:00:00Z", consumerName="svc-b")
+    # Two to a page: hospital-b's invitation and the stranger's subscription again on the next.
+    listed_again(share.invitations, share.invitations[1])
+    listed_again(share.subscriptions, arm.subscription("global_model", ids["stranger"]), ids["stranger"])
+
+    code, out, _ = federation("access", "-o", "json")
+    listed = json.loads(out)["shares"]["global_model"]
+    assert [i["participant"] for i in listed["invitations"]] == ["hospital-a", "hospital-b"]
+    holders = {s["id"]: s["participant"] for s in listed["subscriptions"]}
+    assert holders == {ids["hospital-a"]: "hospital-a", ids["stranger"]: None, own: "hospital-b"}
+
+    monkeypatch.setattr("sys.stdin", Typed("no\n"))
+    code, out, _ = federation("reconcile")
+    assert out.count(f"revoke share global_model subscription {ids['stranger']}") == 1
+    assert "Apply these 3 changes? " in out  # the stranger's revocation, two expiries
+    assert revokes(arm) == []
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == 0, out
+    assert revokes(arm) == [ids["stranger"]]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import DeserializationError, ResourceNotFoundError
 from azure.mgmt.datashare import DataShareManagementClient
@@ -21,6 +21,7 @@ from federation.operate.azure import WORKERS, AzureError, Limits, every
 from federation.operate.workers import each
 
 RECENT = 5  # synchronizations shown per share or subscription
+T = TypeVar("T")
 SUCCEEDED = {"succeeded", "completed"}
 FAILED = {"failed", "canceled", "cancelled"}
 # Data Share records a subscription's sharedAt as its invitation's sentAt. Times this close
@@ -225,7 +226,7 @@ def _sent(
                     expires=format_time(i.expiration_date),
                     sent_at=i.sent_at,
                 )
-                for i in invitations
+                for i in _once(invitations, lambda i: i.id)
             ),
             key=lambda i: i.participant,
         )
@@ -233,7 +234,7 @@ def _sent(
     share = config.shares[name]
     invited = config.invited(share)
     matched, skipped = [], []
-    for s in subscriptions:
+    for s in _once(subscriptions, lambda s: s.share_subscription_object_id):
         if not s.share_subscription_object_id:
             skipped.append(f"share {name}: a provider share subscription without an id ({printable(s.name, 80)})")
             continue
@@ -264,6 +265,21 @@ def _sent(
         latest_each.setdefault((sync.consumer or "").lower() or None, sync)
     subscriptions_found = tuple(sorted(matched, key=lambda s: (s.participant or "", s.id)))
     return Sent(name, True, found, subscriptions_found, _latest(syncs), tuple(latest_each.values()), tuple(skipped))
+
+
+def _once(items: Iterable[T], key: Callable[[T], object]) -> list[T]:
+    """Each item once: a list that changes while its pages are read can give one twice.
+    Resource Manager's ids are case-insensitive; an item without an id is kept."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        found = key(item)
+        if found:
+            if printable(found).lower() in seen:
+                continue
+            seen.add(printable(found).lower())
+        kept.append(item)
+    return kept
 
 
 def owner(

@@ -809,3 +809,25 @@ def test_a_subscription_or_invitation_listed_twice_across_pages_counts_once(
     code, out, _ = federation("reconcile", "--yes")
     assert code == 0, out
     assert revokes(arm) == [ids["stranger"]]
+
+
+@pytest.mark.parametrize("shared_at", ["2026-11-02T00:00:01Z", "2026-11-20T00:00:00Z"], ids=["1 s after", "days after"])
+def test_a_subscription_with_no_email_apart_from_a_service_principals_accepted_invitation_is_left_to_a_person(
+    arm: FakeArm, federation: Cli, shared_at: str
+) -> None:
+    """hospital-b, a service principal, accepted its invitation (sent 2026-11-02): a
+    subscription with no email shared at another time may still be the one it made."""
+    ids = accounted(arm)
+    apart = arm.subscribe("global_model", email="", shared_at=shared_at, consumerName="svc-b")
+    code, out, _ = federation("reconcile", "--yes")
+    assert code == exits.PROBLEMS, out
+    assert (
+        f"left alone: share global_model subscription {apart} (svc-b, Consumer Org) may be hospital-b's (its "
+        "invitation was accepted, and this subscription has no email to rule it out)"
+    ) in out
+    assert revokes(arm) == [ids["stranger"]]
+    # Had hospital-b not accepted its invitation, no subscription would be made from it: one
+    # shared after it is not hospital-b's, and goes.
+    arm.share("global_model").invitations[1]["properties"]["invitationStatus"] = "Pending"
+    code, out, _ = federation("reconcile", "--yes")
+    assert f"done: revoke global_model {apart}: status Revoked" in out

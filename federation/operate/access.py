@@ -306,8 +306,10 @@ def _with_doubts(
 ) -> Subscription:
     """An unmatched subscription, with each invited participant it may still belong to.
     Ruled out are only those whose own invitation proves it: named as the program names
-    it, sent at least a second apart from the subscription's sharedAt, and not sent anew
-    after it (then the subscription may come from the one before)."""
+    it, sent at least a second apart from the subscription's sharedAt, and, where neither
+    the subscription nor the participant has an email (a service principal), neither sent
+    anew after it (then the subscription may come from the one before) nor accepted (then
+    it may be the one made from it)."""
     by_name = {i.participant: i for i in invitations}
     by_lower = {i.participant.lower(): i for i in invitations}
     shared_at, has_email = subscription.shared_at, "@" in subscription.consumer
@@ -325,6 +327,11 @@ def _with_doubts(
             # A service principal's subscription has no email to match by; its invitation
             # was sent anew (a new target or expiry) after this subscription was made.
             why = "made before its invitation was sent anew"
+        elif not has_email and config.participants[key].email is None and invitation.status.lower() == "accepted":
+            # Its invitation was accepted, so the service principal holds a subscription made
+            # from it; sharedAt equal to sentAt is only observed, never documented, so one
+            # without an email to match by may still be that one.
+            why = "its invitation was accepted, and this subscription has no email to rule it out"
         else:
             continue
         doubts.append(Doubt(key, why))

@@ -1,5 +1,9 @@
 """`access` on an account of 200 shares, against the local fake Resource Manager answering
-each request after 50 ms: concurrent (as the command runs) and one request at a time.
+each request after 50 ms: concurrent (as the command runs) and one request at a time; then
+concurrent against the fake throttling as Resource Manager does (token buckets per
+principal: reads 250 refilled at 25 a second, writes 200 at 10; Retry-After in whole
+seconds, then to the millisecond), with the production retry settings, as a ratio to the
+floor those buckets set for the requests it sent.
 
     venv/bin/python benchmarks/access.py [--shares 200] [--delay 0.05] [--runs 3]
 """
@@ -13,13 +17,14 @@ import time
 from pathlib import Path
 
 import trustme
+from azure.mgmt.datashare import DataShareManagementClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from federation import config
 from federation.config import stackfile
 from federation.operate import access, azure
-from tests.fake_arm import FakeArm
+from tests.fake_arm import FakeArm, Throttle
 from tests.operate_support import ACCOUNT, RG, SUB, Token, options
 
 
@@ -37,6 +42,23 @@ def stack(shares: int) -> config.Config:
         },
     }
     return config.parse(stackfile.config_values(raw), "test")
+
+
+def floor(arm: FakeArm, since: int, buckets: Throttle) -> tuple[float, int, int, int]:
+    """The least time the buckets allow for the requests served since request `since`: a
+    bucket of `size` refilled at `rate` serves n requests in no less than (n - size) / rate.
+    Also the reads and writes served, and the answers throttled."""
+    sent = arm.requests[since:]
+    throttled = {id(r) for r, _ in arm.throttled}
+    served = [r for r in sent if id(r) not in throttled]
+    reads = sum(r.method == "GET" for r in served)
+    writes = len(served) - reads
+    least = max(
+        (reads - buckets.reads[0]) / buckets.reads[1],
+        (writes - buckets.writes[0]) / buckets.writes[1],
+        0.0,
+    )
+    return least, reads, writes, len(sent) - len(served)
 
 
 def main() -> None:
@@ -59,17 +81,35 @@ def main() -> None:
         arm.page_size = 50
         arm.delay = args.delay
         client = azure.Connection(Token(), SUB, arm.url, f"{arm.url}/.default", options(ca_file)).client()
+        # As the command runs: the production retry settings, only the fake's certificate added.
+        production = azure.Connection(Token(), SUB, arm.url, f"{arm.url}/.default", {"connection_verify": str(ca_file)})
 
-        def timed(workers: int) -> tuple[float, int]:
+        def timed(workers: int, against: DataShareManagementClient = client) -> tuple[float, int]:
             before = len(arm.requests)
             started = time.perf_counter()
-            review = access.review(client, cfg, workers=workers)
+            review = access.review(against, cfg, workers=workers)
             elapsed = time.perf_counter() - started
             assert review.problems == [], review.problems[:3]
             return elapsed, len(arm.requests) - before
 
         concurrent = [timed(azure.WORKERS) for _ in range(args.runs)]
         sequential = timed(1)
+
+        # Resource Manager's Retry-After in whole seconds, then to the millisecond: the
+        # client must not count on the rounding to keep its workers from retrying together.
+        throttled: dict[bool, list[tuple[float, float, int, int, int]]] = {False: [], True: []}
+        failed: dict[bool, list[str]] = {False: [], True: []}
+        for exact in (False, True):
+            for _ in range(args.runs):
+                arm.throttle = Throttle(exact=exact)  # full buckets for each run, as after a quiet minute
+                before = len(arm.requests)
+                try:
+                    elapsed, _ = timed(azure.WORKERS, production.client())
+                except azure.FAILED_CALL as error:
+                    failed[exact].append(azure.explain(error, ACCOUNT))
+                    continue
+                throttled[exact].append((elapsed, *floor(arm, before, arm.throttle)))
+        arm.throttle = None
     requests = sequential[1]
     best = statistics.median(t for t, _ in concurrent)
     python = sys.version.split()[0]
@@ -77,6 +117,19 @@ def main() -> None:
     print(f"one at a time:            {sequential[0]:6.2f} s")
     print(f"concurrent ({azure.WORKERS} workers): {best:6.2f} s (median of {args.runs})")
     print(f"ratio:                    {best / sequential[0]:6.3f} (goal <= 0.25)")
+    for exact, label in ((False, "whole seconds"), (True, "to the millisecond")):
+        print(f"throttled (reads 250 + 25/s, writes 200 + 10/s), Retry-After {label}, production retries:")
+        for elapsed, least, reads, writes, refused in throttled[exact]:
+            print(
+                f"  {elapsed:6.2f} s; floor {least:5.2f} s for {reads} reads and {writes} writes; "
+                f"ratio {elapsed / least:5.3f}; {refused} answered 429"
+            )
+        for reason in failed[exact]:
+            print(f"  FAILED: {reason}")
+        if throttled[exact]:
+            ratio = statistics.median(elapsed / least for elapsed, least, *_ in throttled[exact])
+            print(f"  ratio to the floor: {ratio:6.3f} (median of {len(throttled[exact])}; goal <= 1.25)")
+        print(f"  runs failed: {len(failed[exact])} of {args.runs} (goal 0)")
 
 
 if __name__ == "__main__":

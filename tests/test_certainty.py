@@ -44,7 +44,9 @@ from tests.operate_support import (
 
 __all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
 
-QUICK = azure.Limits(connect=1, read=0.5, retries=1, read_retries=1, retry_after=0.2, operation=2, settle=0.5)
+QUICK = azure.Limits(
+    connect=1, read=0.5, answer=1.5, retries=1, read_retries=1, retry_after=0.2, operation=2, settle=0.5
+)
 
 
 def accounted(arm: FakeArm) -> dict[str, str]:
@@ -303,11 +305,13 @@ def test_a_received_subscription_that_is_not_active_is_a_problem(arm: FakeArm, f
 def test_every_request_is_bounded_by_default() -> None:
     limits = azure.Limits()
     settings = limits.client_options()
-    assert (settings["connection_timeout"], settings["read_timeout"]) == (10, 30)
+    sending = settings["transport"]
+    assert (sending.connection_config.timeout, sending.read_timeout, sending.answer) == (10, 30, 30)
     policy = settings["retry_policy"]
     assert (policy.total_retries, policy.read_retries, policy.timeout, policy.cap) == (3, 1, 90, 60)
     assert limits.retry_after < limits.operation  # a capped wait leaves time for its retry
-    # A server that never answers is given up on in about a minute, well within two.
+    # A server that never answers, or answers a byte at a time, is given up on in about a
+    # minute, well within two.
     assert limits.worst_request() < 65
 
 

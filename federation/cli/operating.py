@@ -31,11 +31,13 @@ def run(
 ) -> int:
     """Run the command `args` names against the stack's account; Azure's refusals as one
     line. `settings` are the stack's provider settings (azure-native:subscriptionId...)."""
-    # azure-identity and azure-core log each failure as a warning, which Python would print
-    # on stderr: the command says what failed itself, once.
-    quiet = logging.getLogger("azure")
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
+    # azure-identity and azure-core log each failure as a warning, and urllib3 a connection
+    # given up on at its deadline that comes back late; Python would print them on stderr:
+    # the command says what failed itself, once.
+    for name in ("azure", "urllib3"):
+        quiet = logging.getLogger(name)
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
 
     def connect() -> azure.Connection:
         connection = azure.connect(
@@ -168,7 +170,7 @@ def _act(
         print("Nothing changed.")
         return 0
     outcomes = operations.apply(client, config, actions, progress=lambda line: print(line, flush=True), limits=limits)
-    return 0 if all(o.done for o in outcomes) else 1
+    return 0 if all(o.done and o.confirmed for o in outcomes) else 1
 
 
 def _stack_hint(targets: list[str]) -> str:

@@ -1,11 +1,13 @@
 """Azure access as its users already have it: credential, cloud, subscription and the Data
 Share client, with a deadline on everything; Azure's errors as one line each."""
 
+import contextlib
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,11 +20,13 @@ from azure.core.exceptions import (
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
+    ServiceResponseTimeoutError,
 )
 from azure.core.paging import ItemPaged, PageIterator
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpResponse
 from azure.identity import (
     AzureAuthorityHosts,
     ClientSecretCredential,
@@ -76,14 +80,16 @@ READ_ONLY = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST
 
 @dataclass(frozen=True)
 class Limits:
-    """How long Azure gets. A request that opens no connection in `connect` seconds, or
-    sends nothing for `read` seconds, fails; it is retried at most `retries` times (only
-    `read_retries` of them once it was sent and no answer came), never after `operation`
-    seconds, and never waiting more than `retry_after` for a throttled one. Together: a
-    server that never answers is given up on in about a minute."""
+    """How long Azure gets. A request that opens no connection in `connect` seconds, sends
+    nothing for `read` seconds, or has not sent its whole answer `answer` seconds after it
+    was sent, fails; it is retried at most `retries` times (only `read_retries` of them once
+    it was sent and no whole answer came), never after `operation` seconds, and never
+    waiting more than `retry_after` for a throttled one. Together: a server that never
+    answers, or answers a byte at a time, is given up on in about a minute."""
 
     connect: float = 10
     read: float = 30
+    answer: float = 30  # a wall clock: the read timeout starts again at every byte
     retries: int = 3
     read_retries: int = 1
     retry_after: float = 60  # within `operation`, so the retry after the wait can still be made
@@ -95,15 +101,16 @@ class Limits:
         """The longest one request can take before it fails, Retry-After waits aside."""
         attempts = 1 + self.read_retries
         backoff = sum(0.8 * 2**i for i in range(self.read_retries))
-        return float(min(attempts * self.read + backoff, self.operation + self.read))
+        each = self.answer  # from sending to the last byte: connecting and silences included
+        return float(min(attempts * each + backoff, self.operation + each))
 
-    def client_options(self, **retry: Any) -> dict[str, Any]:
-        """The client's settings for these limits; `retry` settings (retry_backoff_factor...)
-        over the limits' own."""
+    def client_options(self, transport: Mapping[str, Any] | None = None, **retry: Any) -> dict[str, Any]:
+        """The client's settings for these limits; `transport` settings (connection_verify...)
+        and `retry` settings (retry_backoff_factor...) over the limits' own."""
         settings = {"retry_total": self.retries, "retry_read": self.read_retries, "timeout": self.operation} | retry
+        sending = {"connection_timeout": self.connect, "read_timeout": self.read} | dict(transport or {})
         return {
-            "connection_timeout": self.connect,
-            "read_timeout": self.read,
+            "transport": Deadline(self.answer, **sending),
             "retry_policy": CappedRetry(self.retry_after, **settings),
         }
 
@@ -199,7 +206,97 @@ class AzureError(Exception):
 FAILED_CALL = (CoreAzureError, AzureError, ValueError, TypeError, AttributeError)
 
 
-class SignInWatch(RequestsTransport):  # type: ignore[misc]  # the package exports it untyped
+class SlowAnswerError(ServiceResponseTimeoutError):
+    """An answer that had not arrived whole when its deadline passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(seconds, 0.0)
+        super().__init__(f"no whole answer within {round(self.seconds, 1):g} s")
+
+
+class Deadline(RequestsTransport):  # type: ignore[misc]  # the package exports it untyped
+    """azure-core's transport, with one wall-clock deadline for each exchange: `answer`
+    seconds from sending a request to the last byte of its answer, or less when the request
+    carries `answer_by` (a time.monotonic() instant). The read timeout alone starts again at
+    every byte, so an answer sent a byte at a time would hold a request for ever.
+
+    The exchange runs on a daemon thread of its own and the caller waits for it until the
+    deadline; then the caller fails, and the thread is left to end, its answer closed."""
+
+    def __init__(self, answer: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answer = answer
+        self.read_timeout = float(kwargs.get("read_timeout", answer))
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        answer_by = kwargs.pop("answer_by", None)
+        seconds = self.answer if answer_by is None else min(self.answer, answer_by - time.monotonic())
+        if seconds <= 0:
+            raise SlowAnswerError(seconds)
+        # No single read outlasts the deadline, so the thread left behind ends soon too.
+        kwargs["read_timeout"] = min(kwargs.get("read_timeout", self.read_timeout), seconds)
+        stream = kwargs.pop("stream", False)
+        self.open()  # the session, made once, before threads share it
+        exchange = _Exchange(partial(super().send, request, stream=True, **kwargs), stream)
+        threading.Thread(target=exchange.run, name="azure-request", daemon=True).start()
+        if not exchange.done.wait(seconds):
+            exchange.abandon()
+            raise SlowAnswerError(seconds)
+        if exchange.error is not None:
+            raise exchange.error
+        return exchange.response
+
+
+class _Exchange:
+    """One request and its whole answer, read on a thread of its own."""
+
+    def __init__(self, send: Callable[[], Any], stream: bool) -> None:
+        self.send, self.stream = send, stream
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.abandoned = False
+        self.response: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            response = self.send()
+            with self.lock:
+                self.response = response
+                if self.abandoned:
+                    _close(response)
+                    return
+            _read_whole(response, self.stream)
+        except BaseException as error:  # handed to the caller, if it still waits
+            self.error = error
+        finally:
+            self.done.set()
+
+    def abandon(self) -> None:
+        with self.lock:
+            self.abandoned = True
+            if self.response is not None:
+                _close(self.response)
+
+
+def _read_whole(response: Any, stream: bool) -> None:
+    """The answer's body into memory, where requests keeps it for whoever reads it as a
+    stream: an answer the client reads later, as a long-running operation's first answer,
+    is bounded too. One not asked for as a stream is read as azure-core reads it."""
+    try:
+        response.internal_response.content  # noqa: B018  # read for its effect: the body, kept
+    except Exception as error:  # the connection failed mid-body
+        raise ServiceResponseError(error, error=error) from error
+    if not stream and isinstance(response, HttpResponse):
+        response.read()
+
+
+def _close(response: Any) -> None:
+    with contextlib.suppress(Exception):  # a connection already gone needs no closing
+        response.internal_response.close()
+
+
+class SignInWatch(Deadline):
     """The transport a credential made here uses: notes a request to the sign-in service
     that got no answer, so that "cannot reach" is told apart from "no credentials"
     (DefaultAzureCredential reports both as one ClientAuthenticationError)."""
@@ -239,6 +336,7 @@ class Connection:
     def client(self) -> DataShareManagementClient:
         options = dict(self.options)
         retry = {key: options.pop(key) for key in list(options) if key.startswith("retry_")}
+        sending = {key: options.pop(key) for key in list(options) if key in TRANSPORT_SETTINGS}
         return DataShareManagementClient(
             self.credential,
             self.subscription,
@@ -246,7 +344,7 @@ class Connection:
             credential_scopes=[self.scope],
             api_version=API_VERSION,
             per_retry_policies=[SameHost(self.endpoint), Throttle(self.limits.retry_after, self.limits.operation)],
-            **(self.limits.client_options(**retry) | options),
+            **(self.limits.client_options(sending, **retry) | options),
         )
 
     def sign_in(self) -> None:
@@ -260,6 +358,12 @@ class Connection:
                 reason = " ".join(str(getattr(unreachable, "message", unreachable)).split())
                 raise AzureError(f"cannot reach the sign-in service ({host}): {reason}") from None
             raise AzureError(SIGN_IN) from None
+
+
+# The client's settings that belong to the transport: where and how requests are sent.
+TRANSPORT_SETTINGS = frozenset(
+    {"connection_verify", "connection_cert", "connection_timeout", "read_timeout", "connection_data_block_size"}
+)
 
 
 def _network_cause(error: BaseException) -> BaseException | None:
@@ -315,7 +419,9 @@ def connect(
         where = Cloud(endpoint, f"{endpoint}/.default", where.authority)
     watch, limits = None, limits or Limits()
     if credential is None:
-        watch = SignInWatch(where.authority, connection_timeout=limits.connect, read_timeout=limits.read)
+        watch = SignInWatch(
+            where.authority, answer=limits.answer, connection_timeout=limits.connect, read_timeout=limits.read
+        )
         credential = default_credential(environ, where.authority, watch)
     return Connection(credential, subscription, where.endpoint, where.scope, options or {}, limits, watch)
 

@@ -44,6 +44,14 @@ class Outcome:
     action: Action
     done: bool
     detail: str
+    # False: Azure said the change was made, but reading it back failed.
+    confirmed: bool = True
+
+    @property
+    def said(self) -> str:
+        if not self.done:
+            return "FAILED"
+        return "done" if self.confirmed else "done, not confirmed"
 
 
 @dataclass(frozen=True)
@@ -158,7 +166,7 @@ def apply(
                 assert outcome is not None
                 outcomes.append(outcome)
                 progress(
-                    f"  {'done' if outcome.done else 'FAILED'}: {outcome.action.kind} {outcome.action.share} "
+                    f"  {outcome.said}: {outcome.action.kind} {outcome.action.share} "
                     f"{outcome.action.subscription.id}: {outcome.detail}"
                 )
     except KeyboardInterrupt:
@@ -177,10 +185,7 @@ class Interrupted(KeyboardInterrupt):
 
     def report(self) -> list[str]:
         lines = ["interrupted:"]
-        lines += [
-            f"  {'done' if o.done else 'FAILED'}: {o.action.kind} {o.action.share} {o.action.subscription.id}"
-            for o in self.outcomes
-        ]
+        lines += [f"  {o.said}: {o.action.kind} {o.action.share} {o.action.subscription.id}" for o in self.outcomes]
         lines += [
             f"  not done (or under way, check with `access`): {a.kind} {a.share} {a.subscription.id}"
             for a in self.unfinished
@@ -200,7 +205,11 @@ def _apply(client: DataShareManagementClient, config: Config, action: Action, li
                 return Outcome(action, False, f"still revoking after {limits.settle:.0f} s: check with `access`")
             poller.result()
             # The poller's result is the operation status, not the subscription: read it back.
-            status = access.printable(subscriptions.get_by_share(*where).share_subscription_status)
+            try:
+                status = access.printable(subscriptions.get_by_share(*where).share_subscription_status)
+            except FAILED_CALL as error:
+                why = explain(error, config.account_name)
+                return Outcome(action, True, f"revoked, but reading it back failed ({why}): check with `access`", False)
             return Outcome(action, status == "Revoked", f"status {status}")
         assert action.expires is not None
         wanted = ProviderShareSubscription(expiration_date=datetime.fromisoformat(action.expires))

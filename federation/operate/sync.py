@@ -78,13 +78,15 @@ class Follow:
         return self.timeout - self.elapsed
 
     def bounded(self, seconds: float) -> dict[str, Any]:
-        """Per-request settings that end a request within `seconds`: no retry (the next look
-        is the retry), timeouts no longer than what is left."""
+        """Per-request settings that end a request, its whole answer read, within `seconds`:
+        no retry (the next look is the retry), timeouts no longer than what is left, and
+        the wall-clock instant by which the answer must be in."""
         seconds = max(0.5, seconds)
         return {
             "retry_total": 0,
             "connection_timeout": min(self.limits.connect, seconds),
             "read_timeout": min(self.limits.read, seconds),
+            "answer_by": time.monotonic() + seconds,
         }
 
 
@@ -102,7 +104,7 @@ def start(
             rg, account, name, Synchronize(synchronization_mode=mode), polling=False, **follow.bounded(follow.left())
         )
         first = poller.result()
-    except ServiceResponseError as error:  # sent, and no answer came in time
+    except ServiceResponseError as error:  # sent, and no whole answer came in time
         raise UnansweredError(
             f"asked for a snapshot of {name} and no answer came ({explain(error, account)}): one may have started; "
             "`federation access` lists the latest"

@@ -1,0 +1,90 @@
+"""The Azure commands against answers that come too slowly, say nothing, ask for waits no
+clock holds, or name times and ids as Resource Manager means them: each ends within its
+deadlines, in one line or with its report, never a traceback. Each through
+`federation.cli.main`, over HTTPS against the fake Resource Manager with the fault injected."""
+
+import time
+
+from federation import exits
+from federation.operate import azure, sync
+from tests.fake_arm import FakeArm, Fault, Received
+from tests.operate_support import UPDATES, Cli, arm, ca, ca_file, federation, outside, stack
+
+__all__ = ["arm", "ca", "ca_file", "federation", "outside", "stack"]
+
+# Small limits keep the tests fast: an answer gets 2 s, and the fake sends a trickled one a
+# byte every half second, so it would take minutes; silences end after 1 s.
+LIMITS = azure.Limits(connect=1, read=1, answer=2, retries=1, read_retries=1, retry_after=0.2, operation=6, settle=5)
+TRICKLE = 0.5
+
+
+def accounted(arm: FakeArm) -> dict[str, str]:
+    """Both invited participants' invitations, hospital-a's subscription at config's expiry,
+    and two strangers' made long after either invitation: reconcile revokes those two."""
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-01T00:00:00Z")
+    arm.invite("global_model", "hospital-b", sentAt="2026-11-02T00:00:00Z")
+    return {
+        "hospital-a": arm.subscribe(
+            "global_model",
+            email="mlops@hospital-a.example",
+            shared_at="2026-11-01T00:00:00Z",
+            expirationDate="2027-06-30T00:00:00Z",
+        ),
+        "stranger": arm.subscribe("global_model", email="someone@else.example", shared_at="2026-11-25T00:00:00Z"),
+        "other": arm.subscribe("global_model", email="other@else.example", shared_at="2026-11-26T00:00:00Z"),
+    }
+
+
+def status(arm: FakeArm, object_id: str) -> str:
+    return str(arm.subscription("global_model", object_id)["properties"]["shareSubscriptionStatus"])
+
+
+# Answers sent a byte at a time: the read timeout starts again at each byte, a deadline does not.
+
+
+def test_access_gives_up_on_an_answer_sent_a_byte_at_a_time(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("GET", "/global_model/invitations$", trickle=TRICKLE, times=10))
+    federation.limits = LIMITS
+    started = time.monotonic()
+    code, out, err = federation("access")
+    took = time.monotonic() - started
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == "error: cannot reach Azure Resource Manager: no whole answer within 2 s\n"
+    assert took < LIMITS.worst_request() + 1, took
+    assert len(arm.sent("GET", "/global_model/invitations$")) == 2  # one retry after no whole answer
+
+
+def test_sync_stops_waiting_for_a_trickled_look_at_its_deadline_and_cancels(arm: FakeArm, federation: Cli) -> None:
+    arm.received[UPDATES] = Received(polls=10**9)
+    arm.faults.append(Fault("POST", "/listSynchronizations$", trickle=TRICKLE, times=100))
+    federation.limits = LIMITS
+    started = time.monotonic()
+    code, out, err = federation("sync", UPDATES, "--wait", "--timeout", "2s")
+    took = time.monotonic() - started
+    assert code == exits.TIMEOUT, err
+    assert took < 2 + sync.GRACE, took
+    sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
+    assert out.startswith(f"Snapshot {sync_id} of subscription {UPDATES}: ")
+    assert "still running at --timeout: cancel requested" in out
+    assert "could not look (cannot reach Azure Resource Manager: no whole answer within " in err
+    assert arm.sent("POST", "/cancelSynchronization$")[-1].body == {"synchronizationId": sync_id}
+
+
+def test_a_revocation_whose_read_back_trickles_is_done_not_confirmed(arm: FakeArm, federation: Cli) -> None:
+    ids = accounted(arm)
+    arm.faults.append(Fault("GET", f"/providerShareSubscriptions/{ids['stranger']}$", trickle=TRICKLE, times=10))
+    federation.limits = LIMITS
+    started = time.monotonic()
+    code, out, err = federation("reconcile", "--yes")
+    took = time.monotonic() - started
+    assert code == exits.UNREADABLE, out + err
+    assert took < LIMITS.worst_request() + 3, took
+    assert (
+        f"  done, not confirmed: revoke global_model {ids['stranger']}: revoked, but reading it back failed "
+        "(cannot reach Azure Resource Manager: no whole answer within 2 s): check with `access`\n"
+    ) in out
+    assert f"  done: revoke global_model {ids['other']}: status Revoked\n" in out
+    assert status(arm, ids["stranger"]) == "Revoked"

@@ -3,7 +3,12 @@ clock holds, or name times and ids as Resource Manager means them: each ends wit
 deadlines, in one line or with its report, never a traceback. Each through
 `federation.cli.main`, over HTTPS against the fake Resource Manager with the fault injected."""
 
+import json
+import os
 import time
+from collections.abc import Iterator
+
+import pytest
 
 from federation import exits
 from federation.operate import azure, sync
@@ -88,3 +93,82 @@ def test_a_revocation_whose_read_back_trickles_is_done_not_confirmed(arm: FakeAr
     ) in out
     assert f"  done: revoke global_model {ids['other']}: status Revoked\n" in out
     assert status(arm, ids["stranger"]) == "Revoked"
+
+
+# Bodies and headers that would crash.
+
+
+@pytest.mark.parametrize(
+    "command", [["access"], ["reconcile", "--yes"], ["revoke", "global_model", "hospital-a", "--yes"]]
+)
+@pytest.mark.parametrize("body", [b"", b"null"], ids=["empty", "null"])
+def test_a_list_answered_with_no_body_is_one_line(
+    arm: FakeArm, federation: Cli, command: list[str], body: bytes
+) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("GET", "/global_model/providerShareSubscriptions$", body=body))
+    code, out, err = federation(*command)
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == "error: Azure's answer could not be read: a list's answer is empty or null\n"
+    assert arm.sent("POST", "/revoke$") == []
+
+
+@pytest.mark.parametrize("command", [["access"], ["reconcile", "--yes"]])
+def test_a_received_subscription_answered_null_is_one_line(arm: FakeArm, federation: Cli, command: list[str]) -> None:
+    accounted(arm)
+    arm.faults.append(Fault("GET", f"/shareSubscriptions/{UPDATES}$", body=b"null"))
+    code, out, err = federation(*command)
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == f"error: Azure's answer could not be read: {UPDATES}: the answer is empty or null\n"
+    assert arm.sent("POST", "/revoke$") == []
+
+
+@pytest.mark.parametrize("after", ["99999999999", "inf", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_huge_retry_after_on_a_revocations_status_is_capped(arm: FakeArm, federation: Cli, after: str) -> None:
+    ids = accounted(arm)
+    arm.faults.append(Fault("GET", "/operationResults/", body={"status": "InProgress"}, headers={"Retry-After": after}))
+    federation.limits = LIMITS
+    started = time.monotonic()
+    code, out, err = federation("reconcile", "--yes")
+    assert code == 0, out + err
+    assert time.monotonic() - started < 5
+    for who in ("stranger", "other"):
+        assert f"  done: revoke global_model {ids[who]}: status Revoked\n" in out
+    assert len(arm.sent("GET", "/operationResults/")) >= 3  # the capped wait, then a look that ends it
+
+
+@pytest.fixture
+def far_from_utc() -> Iterator[None]:
+    """The local time 14 hours ahead of UTC (a POSIX zone, needing no time zone data), so a
+    time read as local is off by hours."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "XXX-14"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_times_without_a_zone_are_read_as_utc(arm: FakeArm, federation: Cli, far_from_utc: None) -> None:
+    arm.share("training_plan")
+    arm.received[UPDATES] = Received()
+    arm.invite("global_model", "hospital-a", email="mlops@hospital-a.example", sentAt="2026-11-01T00:00:00Z")
+    arm.invite("global_model", "hospital-b", sentAt="2026-11-02T00:00:00")  # no zone, beside zoned ones
+    a = arm.subscribe(
+        "global_model",
+        email="mlops@hospital-a.example",
+        shared_at="2026-11-01T00:00:00Z",
+        expirationDate="2027-06-30T00:00:00",
+    )
+    b = arm.subscribe("global_model", email="", shared_at="2026-11-02T00:00:00Z", expirationDate="2027-03-31T00:00:00")
+    code, out, err = federation("access", "--format", "json")
+    assert code == 0, err
+    found = {s["id"]: s for s in json.loads(out)["shares"]["global_model"]["subscriptions"]}
+    assert (found[b]["participant"], found[b]["matchedBy"]) == ("hospital-b", "invitation")
+    assert (found[a]["expires"], found[b]["expires"]) == ("2027-06-30T00:00:00Z", "2027-03-31T00:00:00Z")
+    code, out, err = federation("reconcile", "--yes")
+    assert (code, err) == (0, "")
+    assert out == "Live access matches config: nothing to do.\n"

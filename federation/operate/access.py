@@ -179,7 +179,10 @@ def review(
 
 
 def _one(get: Callable[..., Any], *where: str) -> list[Any]:
-    return [get(*where)]
+    found = get(*where)
+    if found is None:  # a 200 with an empty or null body
+        raise AzureError(f"Azure's answer could not be read: {where[-1]}: the answer is empty or null")
+    return [found]
 
 
 _SENT_LISTS = ("invitations", "provider share subscriptions", "synchronizations")
@@ -224,7 +227,7 @@ def _sent(
                         i.target_email or f"{i.target_object_id} in tenant {i.target_active_directory_id}"
                     ),
                     expires=format_time(i.expiration_date),
-                    sent_at=i.sent_at,
+                    sent_at=utc(i.sent_at),
                 )
                 for i in _once(invitations, lambda i: i.id)
             ),
@@ -251,7 +254,7 @@ def _sent(
             status=printable(s.share_subscription_status or "unknown"),
             expires=format_time(s.expiration_date),
             expected=expected,
-            shared_at=s.shared_at,
+            shared_at=utc(s.shared_at),
             matched_by=how,
             invited=is_invited,
             expected_secret=config.is_secret(f"{NAMESPACE}:{setter}"),
@@ -289,7 +292,7 @@ def owner(
     its invitation (named after the participant, its sentAt exactly the subscription's
     sharedAt, as Data Share records it, and no other invitation sent within a second of
     it), else its consumer email (case aside)."""
-    shared_at = subscription.shared_at
+    shared_at = utc(subscription.shared_at)
     if shared_at is not None:
         near = [i for i in invitations if i.sent_at is not None and abs(i.sent_at - shared_at) < CLOSE]
         if len(near) == 1 and near[0].sent_at == shared_at and near[0].participant in config.participants:
@@ -372,7 +375,14 @@ def _latest(syncs: list[Synchronization]) -> tuple[Synchronization, ...]:
 
 def format_time(value: datetime | None) -> str | None:
     """Times in the one spelling config uses, so they compare as text."""
+    value = utc(value)
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time Azure gave without a zone is UTC, as Resource Manager means it (not the local
+    time Python would take it for); then it compares with times that have one."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def doubted(subscription: Subscription) -> str:

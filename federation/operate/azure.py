@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +25,7 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 from azure.core.paging import ItemPaged, PageIterator
-from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpResponse
@@ -84,8 +86,9 @@ class Limits:
     nothing for `read` seconds, or has not sent its whole answer `answer` seconds after it
     was sent, fails; it is retried at most `retries` times (only `read_retries` of them once
     it was sent and no whole answer came), never after `operation` seconds, and never
-    waiting more than `retry_after` for a throttled one. Together: a server that never
-    answers, or answers a byte at a time, is given up on in about a minute."""
+    waiting more than `retry_after` for a throttled one, nor between looks at a revocation.
+    Together: a server that never answers, or answers a byte at a time, is given up on in
+    about a minute."""
 
     connect: float = 10
     read: float = 30
@@ -173,6 +176,46 @@ class Throttle(HTTPPolicy[Any, Any]):
                 until = self.until[kind] = max(self.until.get(kind, 0.0), time.monotonic() + after)
             if until >= deadline:
                 return response
+
+
+# The headers an answer asks a wait with, as azure-core reads them, and their unit in seconds.
+WAIT_HEADERS = (("retry-after", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001))
+
+
+class CapRetryAfter(SansIOHTTPPolicy[Any, Any]):
+    """Caps the wait an answer asks for (Retry-After, retry-after-ms, x-ms-retry-after-ms)
+    at `cap` seconds, and drops one that is no time, before anything waits on it: retries
+    and the pollers that follow a revocation alike. A wait of 99999999999 s, inf or until
+    year 9999 would otherwise overflow the poller's sleep and end the command."""
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+
+    def on_response(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any]) -> None:
+        headers = response.http_response.headers
+        for name, unit in WAIT_HEADERS:
+            value = headers.get(name)
+            if value is None:
+                continue
+            asked = _seconds(value)
+            if asked is None:
+                del headers[name]  # waited as for none
+            elif asked * unit > self.cap:
+                headers[name] = f"{self.cap / unit:g}"
+
+
+def _seconds(value: str) -> float | None:
+    """A Retry-After as seconds (a number, or an HTTP date from now), or None if it is neither."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()
 
 
 class SameHost(SansIOHTTPPolicy[Any, Any]):
@@ -343,7 +386,11 @@ class Connection:
             base_url=self.endpoint,
             credential_scopes=[self.scope],
             api_version=API_VERSION,
-            per_retry_policies=[SameHost(self.endpoint), Throttle(self.limits.retry_after, self.limits.operation)],
+            per_retry_policies=[
+                SameHost(self.endpoint),
+                Throttle(self.limits.retry_after, self.limits.operation),
+                CapRetryAfter(self.limits.retry_after),
+            ],
             **(self.limits.client_options(sending, **retry) | options),
         )
 
@@ -488,6 +535,8 @@ def every(first: Callable[..., ItemPaged[T]], limits: Limits = Limits()) -> Iter
                 page = list(next(pages, ()))
             except TypeError as error:  # a `value` that is null: the SDK iterates it
                 raise AzureError(f"Azure's answer could not be read: a list's value is not a list ({error})") from None
+            except AttributeError:  # a body that is empty or null: the SDK reads its `value`
+                raise AzureError("Azure's answer could not be read: a list's answer is empty or null") from None
             if any(item is None for item in page):
                 raise AzureError("Azure's answer could not be read: an item of a list is null")
             yield from page

@@ -160,10 +160,14 @@ def apply(
     try:
         with contextlib.closing(each(one, actions, workers)) as running:
             for finished in running:
-                if finished.error is not None:
+                if isinstance(finished.error, Exception):
+                    # Whatever one change failed with, the others' outcomes are still said.
+                    outcome = Outcome(finished.item, False, explain(finished.error, config.account_name))
+                elif finished.error is not None:
                     raise finished.error
-                outcome = finished.result
-                assert outcome is not None
+                else:
+                    assert finished.result is not None
+                    outcome = finished.result
                 outcomes.append(outcome)
                 progress(
                     f"  {outcome.said}: {outcome.action.kind} {outcome.action.share} "

@@ -109,7 +109,7 @@ def start(
             f"asked for a snapshot of {name} and no answer came ({explain(error, account)}): one may have started; "
             "`federation access` lists the latest"
         ) from None
-    if not first.synchronization_id:
+    if first is None or not first.synchronization_id:
         raise AzureError(
             f"Azure's answer to the snapshot request of {name} names no snapshot: `federation access` lists the latest"
         )

@@ -7,8 +7,13 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
+from azure.core.pipeline.transport import HttpRequest
 
 from federation import exits
 from federation.operate import azure, sync
@@ -172,3 +177,103 @@ def test_times_without_a_zone_are_read_as_utc(arm: FakeArm, federation: Cli, far
     code, out, err = federation("reconcile", "--yes")
     assert (code, err) == (0, "")
     assert out == "Live access matches config: nothing to do.\n"
+
+
+# Certainty.
+
+
+def test_sync_matches_its_snapshot_whatever_the_case_of_its_id(
+    arm: FakeArm, federation: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arm.received[UPDATES] = Received()
+    synchronize = arm._synchronize
+
+    def shouting(name: str, body: Any) -> tuple[int, dict[str, str], Any]:
+        """The snapshot's id in capitals in the first answer, as Resource Manager may spell it."""
+        code, headers, answer = synchronize(name, body)
+        return code, headers, answer | {"synchronizationId": answer["synchronizationId"].upper()}
+
+    monkeypatch.setattr(arm, "_synchronize", shouting)
+    code, out, err = federation("sync", UPDATES, "--wait", "--timeout", "3s")
+    assert code == 0, out + err
+    sync_id = arm.received[UPDATES].synchronizations[0]["synchronizationId"]
+    assert out.startswith(f"Snapshot {sync_id.upper()} of subscription {UPDATES}: Succeeded")
+    assert arm.sent("POST", "/cancelSynchronization$") == []
+
+
+HINT = "check the client id, tenant and secret (ARM_* or AZURE_*), or sign in again with `az login`"
+
+
+def test_credentials_refused_are_said_to_be_refused(arm: FakeArm, federation: Cli) -> None:
+    class Refused:
+        """As ClientSecretCredential fails when Entra refuses its secret."""
+
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            raise ClientAuthenticationError(
+                "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nTimestamp: 2026-12-05 12:00:00Z"
+            )
+
+    federation.credential = Refused()
+    code, out, err = federation("access")
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == f"error: credentials refused: AADSTS7000215: Invalid client secret provided. ({HINT})\n"
+    assert arm.requests == []
+
+
+REFUSAL = {
+    "error": "invalid_client",
+    "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nCorrelation ID: 2",
+}
+
+
+@pytest.mark.parametrize(
+    ("refused", "said"),
+    [
+        (
+            True,
+            f"credentials refused by the sign-in service (127.0.0.1): AADSTS7000215: Invalid client secret "
+            f"provided. ({HINT})",
+        ),
+        (False, azure.SIGN_IN),
+    ],
+    ids=["refused", "none found"],
+)
+def test_the_default_credentials_refusal_is_told_from_none_found(
+    arm: FakeArm, federation: Cli, ca_file: Path, monkeypatch: pytest.MonkeyPatch, refused: bool, said: str
+) -> None:
+    """DefaultAzureCredential (which must never run in a test) stood in for by one that, as
+    azure-identity's chain does, raises the same ClientAuthenticationError whether its
+    sign-in was refused or it found nothing to sign in with."""
+    token = f"{arm.url}/tenant/oauth2/v2.0/token?api-version=2021-08-01"
+    arm.faults.append(Fault("POST", "/tenant/oauth2/v2.0/token$", 401, body=REFUSAL))
+
+    class Default:
+        def __init__(self, authority: str, transport: Any) -> None:
+            self.transport = transport
+
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            if refused:
+                self.transport.send(HttpRequest("POST", token))
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    monkeypatch.setattr(azure, "DefaultAzureCredential", Default)
+    monkeypatch.setattr(azure, "CLOUDS", {"public": azure.Cloud(arm.url, f"{arm.url}/.default", "127.0.0.1")})
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))  # the sign-in transport trusts the fake
+    for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    federation.credential = None
+    code, out, err = federation("access")
+    assert (code, out) == (exits.UNREADABLE, "")
+    assert err == f"error: {said}\n"
+    assert [r.path for r in arm.requests] == (["/tenant/oauth2/v2.0/token"] if refused else [])
+
+
+def test_a_token_resource_manager_refuses_is_said_to_be_refused(arm: FakeArm, federation: Cli) -> None:
+    accounted(arm)
+    arm.faults.append(
+        Fault("GET", "/accounts/dsa-fl-test$", 401, code="InvalidAuthenticationTokenTenant", message="Wrong issuer.")
+    )
+    code, out, err = federation("access")
+    assert (code, out) == (exits.UNREADABLE, "")
+    refused = "credentials refused by Azure Resource Manager (401 InvalidAuthenticationTokenTenant): Wrong issuer."
+    assert err == f"error: {refused}\n"

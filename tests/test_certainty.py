@@ -7,7 +7,6 @@ import contextlib
 import io
 import itertools
 import json
-import logging
 import signal
 import socket
 import ssl
@@ -22,6 +21,7 @@ import yaml
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.transport import HttpRequest
+from azure.identity import ChainedTokenCredential, CredentialUnavailableError
 
 from federation import cli, exits
 from federation.operate import azure, sync
@@ -429,13 +429,13 @@ def test_ctrl_c_during_revocations_says_what_was_done_and_what_not(arm: FakeArm,
 def test_no_credentials_prints_one_line_and_no_library_logs(
     arm: FakeArm, federation: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    class Failing:
+    class Nothing:
         def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-            # As azure-identity does: a warning through logging, then the error.
-            logging.getLogger("azure.identity._credentials.chained").warning("DefaultAzureCredential failed ...")
-            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+            raise CredentialUnavailableError("EnvironmentCredential authentication unavailable.")
 
-    federation.credential = Failing()
+    # azure-identity's own chain, as DefaultAzureCredential is: when no credential in it could
+    # try, it logs a warning, then raises ClientAuthenticationError.
+    federation.credential = ChainedTokenCredential(Nothing())
     code, out, err = federation("access")
     assert (code, out) == (exits.UNREADABLE, "")
     assert err == f"error: {azure.SIGN_IN}\n"

@@ -2,6 +2,7 @@
 Share client, with a deadline on everything; Azure's errors as one line each."""
 
 import contextlib
+import json
 import re
 import threading
 import time
@@ -31,6 +32,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpResponse
 from azure.identity import (
     AzureAuthorityHosts,
+    ChainedTokenCredential,
     ClientSecretCredential,
     CredentialUnavailableError,
     DefaultAzureCredential,
@@ -74,6 +76,8 @@ SIGN_IN = (
     "no Azure credentials: sign in with `az login`, or set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET "
     "(or ARM_CLIENT_ID, ARM_TENANT_ID, ARM_CLIENT_SECRET), or run where a managed identity is available"
 )
+# What to do when the sign-in service, or Azure, refused the credentials it was given.
+REFUSED_HINT = "check the client id, tenant and secret (ARM_* or AZURE_*), or sign in again with `az login`"
 
 # Data Share's list actions are POSTs that change nothing: retried as a GET is, after a
 # connection reset too (azure-core retries a POST only on a 500, 503 or 504 answer).
@@ -341,21 +345,38 @@ def _close(response: Any) -> None:
 
 class SignInWatch(Deadline):
     """The transport a credential made here uses: notes a request to the sign-in service
-    that got no answer, so that "cannot reach" is told apart from "no credentials"
-    (DefaultAzureCredential reports both as one ClientAuthenticationError)."""
+    that got no answer, and a refusal the sign-in service answered, so that "cannot reach"
+    and "credentials refused" are told apart from "no credentials" (DefaultAzureCredential
+    reports all three as one ClientAuthenticationError)."""
 
     def __init__(self, authority: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.authority = urlsplit(f"https://{authority}" if "://" not in authority else authority).hostname
         self.unreachable: Exception | None = None
+        self.refused: str | None = None
 
     def send(self, request: Any, **kwargs: Any) -> Any:
+        ours = urlsplit(request.url).hostname == self.authority
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **kwargs)
         except (ServiceRequestError, ServiceResponseError) as error:
-            if urlsplit(request.url).hostname == self.authority:
+            if ours:
                 self.unreachable = error
             raise
+        if ours and response.status_code in (400, 401) and self.refused is None:
+            self.refused = _refusal(response)
+        return response
+
+
+def _refusal(response: Any) -> str:
+    """Entra's reason for refusing a token request: the first line of its error_description
+    (`AADSTS7000215: Invalid client secret provided. ...`); trace ids and times follow it."""
+    try:
+        body = json.loads(response.text())
+        reason = (body.get("error_description") or body.get("error")) if isinstance(body, dict) else None
+    except (ValueError, TypeError, AttributeError):
+        reason = None
+    return _first_line(reason) if reason else f"answered {response.status_code}"
 
 
 @dataclass(frozen=True)
@@ -399,12 +420,26 @@ class Connection:
         try:
             self.credential.get_token(self.scope)
         except ClientAuthenticationError as error:
-            unreachable = (self.watch.unreachable if self.watch else None) or _network_cause(error)
-            if unreachable is not None and not isinstance(error, CredentialUnavailableError):
-                host = self.watch.authority if self.watch else "the sign-in service"
-                reason = " ".join(str(getattr(unreachable, "message", unreachable)).split())
-                raise AzureError(f"cannot reach the sign-in service ({host}): {reason}") from None
-            raise AzureError(SIGN_IN) from None
+            raise AzureError(self._sign_in_failed(error)) from None
+
+    def _sign_in_failed(self, error: ClientAuthenticationError) -> str:
+        """Why signing in failed: the sign-in service out of reach, the credentials refused,
+        or none found. azure-identity's credentials raise CredentialUnavailableError when
+        they find nothing to sign in with and ClientAuthenticationError when refused; a chain
+        of them (DefaultAzureCredential) raises the latter for both, so there the sign-in
+        service's own answer, seen by the watch, tells a refusal."""
+        unavailable = isinstance(error, CredentialUnavailableError)
+        unreachable = (self.watch.unreachable if self.watch else None) or _network_cause(error)
+        if unreachable is not None and not unavailable:
+            host = self.watch.authority if self.watch else "the sign-in service"
+            reason = " ".join(str(getattr(unreachable, "message", unreachable)).split())
+            return f"cannot reach the sign-in service ({host}): {reason}"
+        if self.watch is not None and self.watch.refused is not None:
+            where = f"the sign-in service ({self.watch.authority})"
+            return f"credentials refused by {where}: {self.watch.refused} ({REFUSED_HINT})"
+        if self.watch is None and not unavailable and not isinstance(self.credential, ChainedTokenCredential):
+            return f"credentials refused: {_first_line(error.message)} ({REFUSED_HINT})"
+        return SIGN_IN
 
 
 # The client's settings that belong to the transport: where and how requests are sent.
@@ -488,8 +523,14 @@ def explain(error: Exception, account: str) -> str:
     """One line for an Azure failure: what to do about it, never a traceback."""
     if isinstance(error, AzureError):
         return str(error)
-    if isinstance(error, ClientAuthenticationError):
+    if isinstance(error, CredentialUnavailableError):
         return SIGN_IN
+    if isinstance(error, ClientAuthenticationError) and error.status_code == 401:
+        code = error.error.code if error.error is not None else error.reason
+        message = error.error.message if error.error is not None else error.message
+        return f"credentials refused by Azure Resource Manager (401 {_one_line(code)}): {_one_line(message)}"
+    if isinstance(error, ClientAuthenticationError):
+        return f"credentials refused: {_first_line(error.message)} ({REFUSED_HINT})"
     if isinstance(error, DecodeError | DeserializationError | TypeError | AttributeError):
         return f"Azure's answer could not be read: {_one_line(error)}"
     if isinstance(error, HttpResponseError) and error.status_code == 403:
@@ -514,6 +555,12 @@ def explain(error: Exception, account: str) -> str:
 
 def _one_line(text: object) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+
+
+def _first_line(text: object) -> str:
+    """A sign-in message up to its first line break: what follows is trace ids and times."""
+    lines = str(text).strip().splitlines()
+    return _one_line(lines[0] if lines else text)[:300]
 
 
 T = TypeVar("T")

@@ -210,7 +210,8 @@ def _read(
         partial(client.share_subscriptions.list_synchronizations, rg, account, snapshot.subscription, **bounds)
     )
     for s in listed:
-        if s.synchronization_id == snapshot.id:
+        # Resource Manager's ids are case-insensitive: the list may spell it otherwise.
+        if str(s.synchronization_id or "").lower() == snapshot.id.lower():
             return Snapshot(
                 snapshot.subscription,
                 snapshot.id,

@@ -291,3 +291,30 @@ def test_a_stack_with_no_file_lists_the_stacks_there(capsys: pytest.CaptureFixtu
         f"error: no stack file {project / 'Pulumi.dev.yaml'} for stack dev; there are no stack files there "
         "(a stack file elsewhere: --config FILE)\n"
     )
+
+
+@pytest.mark.parametrize(("shares", "participants"), SIZES, ids=["100 invitations", "1000 invitations"])
+def test_the_policy_checks_comment_fits_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, shares: int, participants: int
+) -> None:
+    """Every invitation beyond the allow lists is a violation: 1,000 of them make a check
+    far longer than a comment. The mandatory ones come first, the comment is cut at a row,
+    and the text stays whole."""
+    large = write(tmp_path / "Pulumi.large.yaml", consortium(shares, participants))
+    code, markdown, _ = main(capsys, "check", "--config", str(large), "-o", "markdown")
+    code_text, text, _ = main(capsys, "check", "--config", str(large))
+    assert code == code_text == exits.POLICY
+    assert len(markdown) <= GITHUB_LIMIT
+    assert markdown.startswith("**Policy check of `large`** (federation-consortium): ")
+    rows = [line for line in markdown.splitlines() if line.startswith("| mandatory |")]
+    assert rows
+    assert markdown.count("<details>") == markdown.count("</details>")
+    violations = text.count("\n mandatory ")
+    if len(text) > GITHUB_LIMIT:
+        last = markdown.rstrip("\n").rsplit("\n", 1)[1]
+        assert last.startswith(f"**Cut to fit a comment** (GitHub takes at most {GITHUB_LIMIT:,} characters). ")
+        assert f"{violations - len(rows):,} of {violations:,} mandatory violations" in last
+        assert f"federation check --config {large} -o text` prints the whole check, never cut" in last
+    else:
+        assert len(rows) == violations
+        assert "Cut to fit" not in markdown

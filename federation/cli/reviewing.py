@@ -124,8 +124,14 @@ def check_command(args: argparse.Namespace) -> int:
     for name in settings.unknown:
         print(f"warning: the policy config names {name}, which is no policy of the pack", file=sys.stderr)
     violations = check.evaluate(run, settings, stack_file.stand_ins)
-    render = {"text": check.render_text, "markdown": check.render_markdown, "json": check.render_json}
-    sys.stdout.write(render[args.output](violations, stack, settings))
+    if args.output == "markdown":
+        words = f"{parser.program_name()} check {_stack_words(args, stack)}"
+        whole = f"`{words} -o text` prints the whole check, never cut: a pull-request job keeps it as an artifact."
+        sys.stdout.write(check.render_markdown(violations, stack, settings, whole))
+    else:
+        sys.stdout.write(
+            {"text": check.render_text, "json": check.render_json}[args.output](violations, stack, settings)
+        )
     return exits.POLICY if check.mandatory(violations) else exits.OK
 
 

@@ -28,7 +28,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from federation.config import stackfile
-from federation.review import offline, plan
+from federation.review import comment, offline, plan
 
 RULES = stackfile.PROJECT_DIR / "policy" / "consortium.py"
 # The consortium's policy config: what `--policy-pack-config policy.json` gives the engine.
@@ -315,16 +315,35 @@ def render_text(violations: list[Violation], stack: str, settings: Settings) -> 
     return "\n".join(out) + "\n"
 
 
-def render_markdown(violations: list[Violation], stack: str, settings: Settings) -> str:
-    out = [f"**Policy check of `{stack}`** ({rules().PACK}): {_summary(violations)}"]
-    if violations:
-        out += ["", "| Level | Policy | Resource | Violation | Remediation |", "| --- | --- | --- | --- | --- |"]
-        out += [
-            f"| {v.level} | `{v.policy}` | `{plan.cell(v.resource)}` | {plan.cell(v.message)} | "
-            f"{plan.cell(v.remediation or '')} |"
-            for v in violations
-        ]
-    return "\n".join(out) + "\n"
+def render_markdown(violations: list[Violation], stack: str, settings: Settings, whole: str = "") -> str:
+    """A pull-request comment: the summary and the mandatory violations first, the others
+    folded; cut to GitHub's limit at a whole row, saying what was left out and, in
+    `whole`, where the whole check is."""
+    head = "| Level | Policy | Resource | Violation | Remediation |\n| --- | --- | --- | --- | --- |\n"
+    must = mandatory(violations)
+    rest = [v for v in violations if v not in must]
+    parts: list[comment.Part] = [
+        comment.Block(f"**Policy check of `{stack}`** ({rules().PACK}): {_summary(violations)}\n\n")
+    ]
+    if must:
+        parts.append(comment.Entries(head, [_row(v) for v in must], "\n", "mandatory violations", _labels(must)))
+    if rest:
+        summary = f"<details><summary>{len(rest)} advisory or disabled</summary>\n\n"
+        parts.append(
+            comment.Entries(summary + head, [_row(v) for v in rest], "\n</details>\n", "others", _labels(rest))
+        )
+    return comment.fit(parts, whole)
+
+
+def _row(v: Violation) -> str:
+    return (
+        f"| {v.level} | `{v.policy}` | `{plan.cell(v.resource)}` | {plan.cell(v.message)} | "
+        f"{plan.cell(v.remediation or '')} |\n"
+    )
+
+
+def _labels(violations: list[Violation]) -> list[str]:
+    return [f"{v.policy} on {v.resource}" for v in violations]
 
 
 def render_json(violations: list[Violation], stack: str, settings: Settings) -> str:

@@ -130,6 +130,8 @@ class Received:
     details: list[dict[str, Any]] = field(default_factory=list)
     synchronizations: list[dict[str, Any]] = field(default_factory=list)
     reads: dict[str, int] = field(default_factory=dict)
+    # The sender's datasets in the share, as consumerSourceDataSets lists them (`FakeArm.offer`).
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeArm:
@@ -229,6 +231,26 @@ class FakeArm:
             s for s in self.share(share).subscriptions if s["properties"]["shareSubscriptionObjectId"] == object_id
         )
 
+    def offer(self, subscription: str, name: str, kind: str, path: str, data_set_id: str | None = None) -> str:
+        """A dataset the sender's share holds, as the receiver's consumerSourceDataSets lists
+        it (kind: a dataSetType such as BlobFolder); returns its dataSetId."""
+        data_set_id = data_set_id or str(uuid.uuid4())
+        self.received[subscription].sources.append(
+            {
+                "id": f"{self.prefix}/shareSubscriptions/{subscription}/consumerSourceDataSets/{uuid.uuid4()}",
+                "name": name,
+                "type": "Microsoft.DataShare/accounts/sharesubscriptions/consumerSourceDataSets",
+                "properties": {
+                    "dataSetId": data_set_id,
+                    "dataSetName": name,
+                    "dataSetPath": path,
+                    "dataSetType": kind,
+                    "dataSetLocation": "westeurope",
+                },
+            }
+        )
+        return data_set_id
+
     def fault(self, method: str, path: str, trickle: bool = False) -> Fault | None:
         """The next fault injected for this request, used up by one: one that trickles the
         answer (`trickle`), or one that changes it."""
@@ -308,6 +330,8 @@ class FakeArm:
                 props |= {"shareSubscriptionStatus": sub.status, "provisioningState": "Succeeded"}
                 props |= {"expirationDate": sub.expires} if sub.expires else {}
                 return 200, {}, {"id": f"{self.prefix}/shareSubscriptions/{name}", "name": name, "properties": props}
+            case ["shareSubscriptions", name, "consumerSourceDataSets"] if method == "GET":
+                return self._page(self.received[name].sources, parts, query, body)
             case ["shareSubscriptions", name, "synchronize"] if method == "POST":
                 return self._synchronize(name, body)
             case ["shareSubscriptions", name, "synchronizationOperationResults", sync_id] if method == "GET":

@@ -60,7 +60,9 @@ def run(
 
 def access_review(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     connection = connect()
-    result = access.review(connection.client(), config, limits=connection.limits)
+    # Named where a problem says what to add to it.
+    stack_file = stackfile.show_name(args.config or f"Pulumi.{args.stack or 'dev'}.yaml")
+    result = access.review(connection.client(), config, limits=connection.limits, stack_file=stack_file)
     render = {"text": access.render_text, "markdown": access.render_markdown, "json": access.render_json}
     sys.stdout.write(render[args.output](result))
     return exits.PROBLEMS if args.check and result.problems else 0

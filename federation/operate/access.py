@@ -6,17 +6,18 @@ import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+import yaml
 from azure.core.exceptions import DeserializationError, ResourceNotFoundError
 from azure.mgmt.datashare import DataShareManagementClient
 from azure.mgmt.datashare import models as m
 
-from federation.config import NAMESPACE, Config, expiry
+from federation.config import NAMESPACE, PLACEHOLDER, Config, Location, expiry, naming
 from federation.operate.azure import WORKERS, AzureError, Limits, every
 from federation.operate.workers import each
 
@@ -105,12 +106,25 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class SourceDataSet:
+    """One of the sender's datasets in a received share, and the config key that maps it
+    here: a dataset nothing maps is never copied, and Azure says nothing of it."""
+
+    id: str
+    name: str
+    kind: str  # its dataSetType: Blob, BlobFolder, Container, AdlsGen2File...
+    path: str
+    mapping: str | None  # the key under the subscription's datasets; None: not mapped
+
+
+@dataclass(frozen=True)
 class Received:
     name: str
     found: bool
     status: str | None = None
     expires: str | None = None
     synchronizations: tuple[Synchronization, ...] = ()
+    datasets: tuple[SourceDataSet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,10 +150,12 @@ def review(
     now: datetime | None = None,
     workers: int = WORKERS,
     limits: Limits | None = None,
+    stack_file: str = "the stack file",
 ) -> Review:
     """Read every share and received subscription of config (or the named shares only)
     concurrently, match subscriptions to participants, and list the problems. A missing
-    account, or any list Azure does not answer, ends the review with an AzureError."""
+    account, or any list Azure does not answer, ends the review with an AzureError.
+    `stack_file` is named where a problem says what to add to it."""
     rg, account, limits = config.resource_group, config.account_name, limits or Limits()
     try:
         client.accounts.get(rg, account)
@@ -167,6 +183,9 @@ def review(
         lists[("subscription", name, "synchronizations")] = partial(
             pages, partial(client.share_subscriptions.list_synchronizations, *where)
         )
+        lists[("subscription", name, "source datasets")] = partial(
+            pages, partial(client.consumer_source_data_sets.list_by_share_subscription, *where)
+        )
     found: dict[tuple[str, str, str], list[Any] | None] = {}
     with contextlib.closing(each(lambda key: _read(key, lists[key]), lists, workers)) as outcomes:
         for outcome in outcomes:
@@ -174,8 +193,8 @@ def review(
                 raise outcome.error  # the first failure ends the review
             found[outcome.item] = outcome.result
     sent = {n: _sent(config, n, *(found[("share", n, what)] for what in _SENT_LISTS)) for n in names}
-    got = {n: _received(n, *(found[("subscription", n, what)] for what in _RECEIVED_LISTS)) for n in received}
-    return Review(account, rg, sent, got, problems(config, sent, got, now or expiry.now()))
+    got = {n: _received(config, n, *(found[("subscription", n, what)] for what in _RECEIVED_LISTS)) for n in received}
+    return Review(account, rg, sent, got, problems(config, sent, got, now or expiry.now(), stack_file))
 
 
 def _one(get: Callable[..., Any], *where: str) -> list[Any]:
@@ -186,7 +205,7 @@ def _one(get: Callable[..., Any], *where: str) -> list[Any]:
 
 
 _SENT_LISTS = ("invitations", "provider share subscriptions", "synchronizations")
-_RECEIVED_LISTS = ("share subscription", "synchronizations")
+_RECEIVED_LISTS = ("share subscription", "synchronizations", "source datasets")
 
 
 def _read(key: tuple[str, str, str], call: Callable[[], Iterable[Any]]) -> list[Any] | None:
@@ -342,9 +361,13 @@ def _with_doubts(
 
 
 def _received(
-    name: str, got: list[m.ShareSubscription] | None, synchronizations: list[m.ShareSubscriptionSynchronization] | None
+    config: Config,
+    name: str,
+    got: list[m.ShareSubscription] | None,
+    synchronizations: list[m.ShareSubscriptionSynchronization] | None,
+    sources: list[m.ConsumerSourceDataSet] | None,
 ) -> Received:
-    if not got or synchronizations is None:
+    if not got or synchronizations is None or sources is None:
         return Received(name, found=False)
     subscription = got[0]
     return Received(
@@ -353,7 +376,28 @@ def _received(
         printable(subscription.share_subscription_status or "unknown"),
         format_time(subscription.expiration_date),
         _latest([_synchronization(s) for s in synchronizations]),
+        _source_datasets(config, name, sources),
     )
+
+
+def _source_datasets(config: Config, name: str, sources: list[m.ConsumerSourceDataSet]) -> tuple[SourceDataSet, ...]:
+    """The sender's datasets, each with the config key that maps it. Config keys them by
+    the sender's dataset name with `from`, else by dataSetId; Azure compares both case aside."""
+    by_name = config.subscriptions[name].from_ is not None
+    keys = {key.lower(): key for key in config.subscriptions[name].datasets}
+    found = []
+    for source in _once(sources, lambda s: s.data_set_id):
+        dataset_name, dataset_id = printable(source.data_set_name), printable(source.data_set_id)
+        found.append(
+            SourceDataSet(
+                id=dataset_id,
+                name=dataset_name,
+                kind=printable(source.data_set_type or "unknown"),
+                path=printable(source.data_set_path),
+                mapping=keys.get((dataset_name if by_name else dataset_id).lower()),
+            )
+        )
+    return tuple(sorted(found, key=lambda d: (d.name, d.id)))
 
 
 def _synchronization(
@@ -390,7 +434,13 @@ def doubted(subscription: Subscription) -> str:
     return " or ".join(f"{d.participant}'s ({d.why})" for d in subscription.maybe)
 
 
-def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received], now: datetime) -> list[str]:
+def problems(
+    config: Config,
+    sent: dict[str, Sent],
+    received: dict[str, Received],
+    now: datetime,
+    stack_file: str = "the stack file",
+) -> list[str]:
     found: list[str] = []
     for name, share in sorted(sent.items()):
         where = f"share {name}"
@@ -433,7 +483,73 @@ def problems(config: Config, sent: dict[str, Sent], received: dict[str, Received
             found.append(f"{where}: {sub.status}: no snapshot reaches this stack (the sender revoked or deleted it)")
         found.extend(_expiring(where, sub.expires, now))
         found.extend(_failed(where, sub.synchronizations))
+        if (sub.status or "").lower() not in ENDED:  # else no snapshot comes, mapped or not
+            found.extend(unmapped(config, name, d, stack_file) for d in sub.datasets if d.mapping is None)
     return found
+
+
+# The location form each blob or ADLS Gen2 dataSetType is mapped with: a mapping has the
+# kind of its dataset, and the program picks the kind from the form.
+_FORMS = {
+    "blob": "file",
+    "adlsgen2file": "file",
+    "blobfolder": "folder",
+    "adlsgen2folder": "folder",
+    "container": "container",
+    "adlsgen2filesystem": "container",
+}
+
+
+def unmapped(config: Config, name: str, dataset: SourceDataSet, stack_file: str) -> str:
+    """A dataset of the sender's that nothing maps here, with the key to add to the stack
+    file and a place for it to land, which the receiver can change."""
+    subscription = config.subscriptions[name]
+    what = f"{dataset.kind} {dataset.path}" if dataset.path else dataset.kind
+    where = f"subscription {name}: the sender's dataset {dataset.name} ({what}) is not mapped, so it never arrives"
+    form = _FORMS.get(dataset.kind.lower())
+    if form is None:
+        return f"{where}; federation maps only blob and ADLS Gen2 datasets: map it in the Azure portal"
+    by_name = subscription.from_ is not None
+    key = dataset.name if by_name else dataset.id
+    if by_name and not naming.KEY.accepts(key):
+        return (
+            f"{where}; its name is no dataset key ({naming.KEY.says}), so with `from` it cannot be mapped: "
+            f"receive the share by invitationId and map it by its dataSetId {dataset.id}"
+        )
+    entry = _yaml_flow(suggested(subscription.datasets, dataset, form))
+    return (
+        f"{where}: add `{NAMESPACE}:subscriptions.{name}.datasets.{_yaml_scalar(key)}: {entry}` to {stack_file} "
+        "(a suggested place: change it to where it should land), then pulumi up"
+    )
+
+
+def suggested(mappings: Mapping[str, Location], dataset: SourceDataSet, form: str) -> dict[str, str]:
+    """Where an unmapped dataset could land: the storage and container the subscription's
+    first mapping writes to, and a folder or file named as the sender's; for a whole
+    container, one named after the dataset where that makes a valid container name."""
+    first = mappings[min(mappings)]
+    target = {"storage": first.storage, "container": first.container}
+    if form == "container":
+        container = dataset.name.lower().replace("_", "-")
+        target["container"] = container if naming.CONTAINER.accepts(container) else f"{PLACEHOLDER} a container"
+    else:
+        leaf = dataset.path.rstrip("/").rsplit("/", 1)[-1]
+        names = (n for n in (leaf, dataset.name) if naming.PATH.accepts(n))
+        target[form] = next(names, f"{PLACEHOLDER} a {form}")
+    return target
+
+
+def _yaml_scalar(text: str) -> str:
+    """Text as YAML reads it back: plain where every YAML version reads it as that text (a
+    GUID, or a name that starts with a letter and is no word such as `on` or `null`), else
+    double-quoted, in JSON's form."""
+    word = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", text) and yaml.safe_load(text) == text
+    plain = word or naming.GUID.accepts(text)
+    return text if plain else json.dumps(text)
+
+
+def _yaml_flow(fields: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in fields.items()) + "}"
 
 
 def expected(subscription: Subscription) -> str:
@@ -493,6 +609,10 @@ def to_json(result: Review) -> dict[str, Any]:
                 "status": sub.status,
                 "expires": sub.expires,
                 "synchronizations": [sync(s) for s in sub.synchronizations],
+                "datasets": [
+                    {"id": d.id, "name": d.name, "type": d.kind, "path": d.path, "mapping": d.mapping}
+                    for d in sub.datasets
+                ],
             }
             for name, sub in result.subscriptions.items()
         },
@@ -543,6 +663,14 @@ def _tables(result: Review) -> list[Table]:
             f"{sub.status}, expires {sub.expires or 'never'}" if sub.found else "not found"
         )
         tables.append(_syncs(title, sub.synchronizations) if sub.found else (title, [], []))
+        if sub.found:
+            tables.append(
+                (
+                    f"subscription {name}: the sender's datasets",
+                    ["name", "type", "path", "mapped by"],
+                    [[d.name, d.kind, d.path, d.mapping or "NOT MAPPED"] for d in sub.datasets],
+                )
+            )
     return tables
 
 

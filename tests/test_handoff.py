@@ -175,6 +175,55 @@ def test_outputs_of_another_account_are_refused(
     )
 
 
+def test_every_dataset_the_sender_deployed_is_handed_off_or_the_handoff_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sender: offline.Run
+) -> None:
+    """A dataset the deployed share holds (its outputs) and the stack file lacks would be
+    left out of the handoff, and the receiver would never map it."""
+    outputs = json.loads(json.dumps(sender.outputs))
+    outputs["shares"]["global_model"]["datasets"]["metrics"] = "66666666-7777-4888-9999-000000000000"
+    file = tmp_path / "outputs.json"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--config", str(DEV), "--outputs", str(file))
+    assert (code, out) == (exits.INVALID_CONFIG, "")
+    assert err == (
+        "error: the sender's outputs have datasets of share global_model that stack dev's config lacks: metrics; "
+        "they are of another version of the stack file: deploy this one (pulumi up), then hand off with its outputs\n"
+    )
+    # The stack file as deployed: every dataset of the share is handed off.
+    deployed = yaml.safe_load(DEV.read_text())
+    deployed["config"]["federation:shares"]["global_model"]["datasets"]["metrics"] = {
+        "storage": "models",
+        "container": "eval",
+        "file": "metrics.json",
+    }
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(yaml.safe_dump(deployed))
+    code, out, _ = handoff(capsys, "hospital-a", "--config", str(stack), "--outputs", str(file))
+    assert code == 0
+    handed = yaml.safe_load(out)["federation:subscriptions"]["global_model"]["datasets"]
+    assert set(handed) == set(outputs["shares"]["global_model"]["datasets"].values())
+    assert len(handed) == 4
+    assert "# metrics: Blob (BlobDataSet), eval/metrics.json in the sender's storage models" in out
+
+
+def test_outputs_giving_two_datasets_one_id_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sender: offline.Run
+) -> None:
+    """The receiver would get one mapping for the two, in a config it refuses."""
+    outputs = json.loads(json.dumps(sender.outputs))
+    datasets = outputs["shares"]["global_model"]["datasets"]
+    datasets["labels"] = datasets["holdout"].upper()  # ids are case-insensitive
+    file = tmp_path / "outputs.json"
+    file.write_text(json.dumps(outputs))
+    code, out, err = handoff(capsys, "hospital-a", "--config", str(DEV), "--outputs", str(file))
+    assert (code, out) == (exits.INVALID_CONFIG, "")
+    assert err == (
+        "error: the sender's outputs give shares.global_model.datasets.holdout and shares.global_model.datasets.labels "
+        f"the same id, {datasets['labels']}: Data Share gives each dataset its own\n"
+    )
+
+
 @pytest.fixture
 def relay(tmp_path: Path) -> Path:
     """A stack that sends shares and itself receives one, by `from`, from a stack of another

@@ -17,7 +17,8 @@ from federation.program import datasets, exports
 
 class HandoffError(Exception):
     """The handoff cannot be made: a participant invited to nothing, or outputs lacking an
-    id, holding something else than an id, or of another stack."""
+    id, holding something else than an id, giving two datasets one id, holding a dataset
+    config lacks, or of another stack."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ class Ids:
             shown = shown if len(shown) <= 80 else f"{shown[:60]}… ({len(shown):,} characters)"
             raise HandoffError(f"the sender's outputs at {where}: must be {naming.GUID.says}; got {shown}")
         return value
+
+    def names(self, *path: str) -> list[str]:
+        """The keys at `shares.<path>` (a share's dataset names), none where there is no map."""
+        value: Any = self.outputs.get(exports.SHARES)
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        return sorted(str(key) for key in value) if isinstance(value, Mapping) else []
 
     def check(self, sender: Config, stack: str) -> None:
         """Refuse outputs whose Data Share account is not the sender's: another stack's ids
@@ -77,6 +85,7 @@ def make(config: Config, stack: str, participant: str, ids: Ids) -> Handoff:
         raise HandoffError(f"{participant} is invited to no share of stack {stack}")
     subscriptions: dict[str, dict[str, Any]] = {}
     described: dict[str, str] = {}
+    seen: dict[str, str] = {}  # dataset id, case aside -> where the outputs give it
     for name in shares:
         share = config.shares[name]
         entry: dict[str, Any] = {
@@ -89,8 +98,28 @@ def make(config: Config, stack: str, participant: str, ids: Ids) -> Handoff:
         entry["datasets"] = {}
         for key, location in sorted(share.datasets.items()):
             dataset = ids.get(name, "datasets", key)
+            # One id for two datasets would leave one of them unmapped at the receiver.
+            where = f"{exports.SHARES}.{name}.datasets.{key}"
+            if dataset.lower() in seen:
+                raise HandoffError(
+                    f"the sender's outputs give {seen[dataset.lower()]} and {where} the same id, {dataset}: "
+                    "Data Share gives each dataset its own"
+                )
+            seen[dataset.lower()] = where
             entry["datasets"][dataset] = _target(location)
             described[dataset] = _describe(config, key, location)
+        # A dataset the deployed share holds and this config lacks would never be mapped,
+        # and the receiver would never get its data: the two are of different versions.
+        lacking = [key for key in ids.names(name, "datasets") if key not in share.datasets]
+        if lacking:
+            # Names as a key path shows them; others (from a hand-edited file) quoted, and only the first few.
+            shown = [key if naming.KEY.accepts(key) else json.dumps(key)[:40] for key in lacking[:10]]
+            more = f" and {len(lacking) - 10:,} more" if len(lacking) > 10 else ""
+            raise HandoffError(
+                f"the sender's outputs have datasets of share {name} that stack {stack}'s config lacks: "
+                f"{', '.join(shown)}{more}; they are of another version of the stack file: deploy this one "
+                "(pulumi up), then hand off with its outputs"
+            )
         subscriptions[name] = entry
     snapshots = {
         name: (schedule.recurrence, schedule.start)

@@ -57,6 +57,7 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     _stack(p, positional=True)
     _output(p, ("text", "markdown", "json", "mermaid"))
     _senders(p)
+    _config_json(p, "the real values of secrets and of imported Pulumi ESC environments")
 
     p = command("diff", f"what changing BASE into HEAD would do (exit {exits.PROBLEMS} if the deployment would fail)")
     p.add_argument("base", help="stack file, or REV:PATH read with git; names the stack")
@@ -64,6 +65,12 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     p.add_argument("-s", "--stack", help="the stack both sides are of (default: as BASE names it)")
     _output(p)
     _senders(p)
+    _config_json(p, "HEAD's: what its imported Pulumi ESC environments give (also BASE's, unless given apart)")
+    p.add_argument(
+        "--base-config-json",
+        metavar="FILE",
+        help="BASE's config as `pulumi config --json --show-secrets` prints it, where its environments differ",
+    )
     p.add_argument(
         "--fail-on-delete",
         action="store_true",

@@ -3,7 +3,6 @@ config builds), `diff` (what a config change does), `handoff` (what a receiver p
 `schema` (of stack files), `check` (the policy pack)."""
 
 import argparse
-import dataclasses
 import shlex
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from federation.review import comment, diff, handoff, offline, picture, plan
 
 def plan_command(args: argparse.Namespace) -> int:
     shown, stack_file, stack = stacks.named(args)
+    stack_file = stacks.with_config_json(args.config_json, shown, stack_file, stack)
     senders = stacks.senders(args.outputs)
     run = stacks.run(shown, stack_file, stack, senders)
     warn(run)
@@ -39,6 +39,7 @@ def diff_command(args: argparse.Namespace) -> int:
     # One stack name for both sides, so the same resource has the same URN in both: the
     # base's, the stack as it is deployed, unless named.
     stack = args.stack or base_file.stack
+    base_file, head_file = stacks.with_environments(args.config_json, args.base_config_json, base_file, head_file)
     senders = stacks.senders(args.outputs)
     for spec, stack_file in ((args.base, base_file), (args.head, head_file)):
         stacks.check(stackfile.show_name(spec), stack_file, stack, senders)
@@ -104,11 +105,8 @@ def check_command(args: argparse.Namespace) -> int:
     from federation.review import check
 
     shown, stack_file, stack = stacks.named(args)
-    if args.config_json is not None:
-        # The real values, as the engine judges them: nothing stands in for a secret.
-        stacks.valid(shown, stack_file, stack)
-        values, secret, _ = stacks.revealed(args.config_json, shown, stack_file, stack)
-        stack_file = dataclasses.replace(stack_file, config=values, secret_keys=secret, stand_ins=frozenset())
+    # The real values, as the engine judges them: nothing stands in for a secret.
+    stack_file = stacks.with_config_json(args.config_json, shown, stack_file, stack)
     run = stacks.run(shown, stack_file, stack, stacks.senders(args.outputs))
     source = Path(args.policy_config) if args.policy_config else check.default_config()
     try:
@@ -127,7 +125,7 @@ def check_command(args: argparse.Namespace) -> int:
     if args.output == "markdown":
         words = f"{parser.program_name()} check {_stack_words(args, stack)}"
         whole = f"`{words} -o text` prints the whole check, never cut: a pull-request job keeps it as an artifact."
-        sys.stdout.write(check.render_markdown(violations, stack, settings, whole))
+        sys.stdout.write(check.render_markdown(violations, stack, settings, whole, run.warnings))
     else:
         sys.stdout.write(
             {"text": check.render_text, "json": check.render_json}[args.output](violations, stack, settings)

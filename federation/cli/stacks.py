@@ -3,6 +3,7 @@ checked whole, the outputs of the stacks it receives from, and for the Azure com
 `check` its real config with secrets (`pulumi config --json --show-secrets`)."""
 
 import argparse
+import dataclasses
 import json
 import shlex
 import subprocess
@@ -92,7 +93,12 @@ def revealed(
     """The stack's real config from `--config-json source`: its values as the engine hands
     them to the program, its secret keys, and the config they make; refused unless it is
     valid and names the stack file's own Data Share account."""
-    values, secret = config_json(source)
+    return _revealed(*config_json(source), shown, stack_file, stack)
+
+
+def _revealed(
+    values: dict[str, str], secret: frozenset[str], shown: str, stack_file: stackfile.StackFile, stack: str
+) -> tuple[dict[str, str], frozenset[str], config.Config]:
     try:
         real = config.parse(values, stack, secret)
     except config.ConfigError as error:
@@ -151,12 +157,68 @@ def parse(stack_file: stackfile.StackFile, stack: str) -> config.Config:
 
 
 def run(shown: str, stack_file: stackfile.StackFile, stack: str, senders: Mapping[str, Any]) -> offline.Run:
-    """The program under mocks, after the whole config is checked."""
+    """The program under mocks, after the whole config is checked. Imported environments
+    that were not read come first among its warnings, since they make the run incomplete."""
     check(shown, stack_file, stack, senders)
     run = offline.run(stack_file.config, stack, stacks=senders, secret_keys=stack_file.secret_keys)
     if run.error is not None:
         raise InvalidError(f"{shown}: {run.error}")
+    if stack_file.environments:
+        unread = stackfile.unread_environments(shown, stack_file.environments)
+        run = dataclasses.replace(run, warnings=(unread, *run.warnings))
     return run
+
+
+def with_config_json(
+    source: str | None, shown: str, stack_file: stackfile.StackFile, stack: str
+) -> stackfile.StackFile:
+    """The stack file with the real values of `--config-json` when given: secrets and what
+    imported environments give, as `pulumi config --json --show-secrets` prints them."""
+    if source is None:
+        return stack_file
+    values, secret = config_json(source)
+    # A file that imports environments is judged with what they give; alone it may lack it.
+    [own] = _with_imported(values, secret, stack_file, [stack_file]) if stack_file.environments else [stack_file]
+    valid(shown, own, stack)
+    values, secret, _ = _revealed(values, secret, shown, own, stack)
+    return dataclasses.replace(stack_file, config=values, secret_keys=secret, stand_ins=frozenset(), environments=())
+
+
+def with_environments(
+    head_source: str | None, base_source: str | None, base: stackfile.StackFile, head: stackfile.StackFile
+) -> tuple[stackfile.StackFile, stackfile.StackFile]:
+    """Both sides of a diff with what their environments give: HEAD's from `--config-json`,
+    BASE's from `--base-config-json`, else from HEAD's (the environments did not change)."""
+    if head_source is None and base_source is None:
+        return base, head
+    if head_source == base_source == "-":
+        raise UsageError("--config-json and --base-config-json cannot both read stdin: give one as a file")
+    opened_head = config_json(head_source) if head_source is not None else None
+    if base_source is not None:
+        [base] = _with_imported(*config_json(base_source), base, [base])
+    elif opened_head is not None:
+        [base] = _with_imported(*opened_head, head, [base])
+    if opened_head is not None:
+        [head] = _with_imported(*opened_head, head, [head])
+    return base, head
+
+
+def _with_imported(
+    values: dict[str, str], secret: frozenset[str], opened: stackfile.StackFile, sides: list[stackfile.StackFile]
+) -> list[stackfile.StackFile]:
+    """Each side with what the environments gave the `opened` stack file (the keys of its
+    opened config that its own file does not set), under the side's own keys: a stack
+    file's values win over its environments'."""
+    imported = {k: v for k, v in values.items() if k not in opened.config}
+    return [
+        dataclasses.replace(
+            side,
+            config=imported | side.config,
+            secret_keys=side.secret_keys | (secret & imported.keys()),
+            environments=(),
+        )
+        for side in sides
+    ]
 
 
 def check(shown: str, stack_file: stackfile.StackFile, stack: str, senders: Mapping[str, Any]) -> None:
@@ -180,8 +242,9 @@ def valid(shown: str, stack_file: stackfile.StackFile, stack: str) -> None:
         problems += error.problems
     if problems:
         n = len(problems)
+        unread = [stackfile.unread_environments(shown, stack_file.environments)] if stack_file.environments else []
         raise InvalidError(
-            "".join(f"warning: {message}\n" for message in config.ignored(stack_file.config))
+            "".join(f"warning: {message}\n" for message in [*unread, *config.ignored(stack_file.config)])
             + f"{shown}: {n} problem{'s' if n > 1 else ''} in stack config:\n"
             + "\n".join(f"  {p}" for p in problems)
         )

@@ -73,6 +73,11 @@ def read_bytes(path: Path, shown: str | None = None) -> bytes:
 def parse(data: bytes, shown: str) -> dict[str, Any]:
     """A stack file's `config:` map, keys as written, values as plain data (with `Secure`
     where a value is encrypted)."""
+    return _document(data, shown).get("config") or {}
+
+
+def _document(data: bytes, shown: str) -> dict[str, Any]:
+    """The whole stack file, checked as the Pulumi CLI would read it."""
     if len(data) > MAX_BYTES:
         raise StackFileError(f"{shown} is larger than {MAX_BYTES // 1024 // 1024} MB: not a stack file")
     try:
@@ -105,7 +110,33 @@ def parse(data: bytes, shown: str) -> dict[str, Any]:
     outside = [key for key in document if key not in STACK_FILE_KEYS]
     if outside:
         raise StackFileError(_outside(shown, document, outside))
-    return config or {}
+    return document
+
+
+def environments(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The Pulumi ESC environments a stack file imports: its `environment:` list, or the
+    `imports:` of an environment written inline. Their `pulumiConfig` becomes stack config
+    when the Pulumi CLI opens them, which needs Pulumi Cloud; offline they are unread."""
+    found = document.get("environment")
+    if found is None:
+        return ()
+    if isinstance(found, dict):
+        imports = found.get("imports") or []
+        names = [i if isinstance(i, str) else next(iter(i), "?") for i in imports if isinstance(i, str | dict)]
+        return (*names, *(["(the environment written inline)"] if found.get("values") else []))
+    if isinstance(found, list):
+        return tuple(str(name) for name in found)
+    return (str(found),)
+
+
+def unread_environments(shown: str, names: tuple[str, ...]) -> str:
+    """Says which imported environments a review did not read, and how to read them."""
+    what = "environment" if len(names) == 1 else "environments"
+    return (
+        f"{shown} imports the Pulumi ESC {what} {', '.join(names)}, not read offline: the values "
+        f"{'it gives' if len(names) == 1 else 'they give'} are missing here; to review with them, pass "
+        "`--config-json -` from `pulumi config --json --show-secrets`, which opens them"
+    )
 
 
 def _not_yaml(error: yaml.YAMLError, text: str, shown: str) -> str:
@@ -387,6 +418,8 @@ class StackFile:
     problems: tuple[str, ...] = ()
     # The stand-ins in `config` for secure values: what a run offline cannot know.
     stand_ins: frozenset[str] = frozenset()
+    # Pulumi ESC environments it imports, whose values a run offline does not have.
+    environments: tuple[str, ...] = ()
 
 
 def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackFile:
@@ -397,11 +430,18 @@ def read_stack_file(path: Path | str, data: bytes | str | None = None) -> StackF
     shown = show_name(str(path))
     if data is None:
         data = read_bytes(path, shown)
-    document = parse(data.encode() if isinstance(data, str) else data, shown)
+    whole = _document(data.encode() if isinstance(data, str) else data, shown)
+    document = whole.get("config") or {}
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
     problems = _collisions(document) + _nulls(document) + _secret_ids(document)
     return StackFile(
-        project_name(), stack, config_values(document), secret_keys(document), problems, stand_ins(document)
+        project_name(),
+        stack,
+        config_values(document),
+        secret_keys(document),
+        problems,
+        stand_ins(document),
+        environments(whole),
     )
 
 

@@ -8,7 +8,7 @@ import functools
 import importlib.util
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -315,16 +315,20 @@ def render_text(violations: list[Violation], stack: str, settings: Settings) -> 
     return "\n".join(out) + "\n"
 
 
-def render_markdown(violations: list[Violation], stack: str, settings: Settings, whole: str = "") -> str:
-    """A pull-request comment: the summary and the mandatory violations first, the others
-    folded; cut to GitHub's limit at a whole row, saying what was left out and, in
-    `whole`, where the whole check is."""
+def render_markdown(
+    violations: list[Violation], stack: str, settings: Settings, whole: str = "", warnings: Sequence[str] = ()
+) -> str:
+    """A pull-request comment: the summary, the run's warnings (such as values it could not
+    read) and the mandatory violations first, the others folded; cut to GitHub's limit at
+    a whole row, saying what was left out and, in `whole`, where the whole check is."""
     head = "| Level | Policy | Resource | Violation | Remediation |\n| --- | --- | --- | --- | --- |\n"
     must = mandatory(violations)
     rest = [v for v in violations if v not in must]
     parts: list[comment.Part] = [
         comment.Block(f"**Policy check of `{stack}`** ({rules().PACK}): {_summary(violations)}\n\n")
     ]
+    if warnings:
+        parts.append(comment.items("Warnings", warnings, "warnings"))
     if must:
         parts.append(comment.Entries(head, [_row(v) for v in must], "\n", "mandatory violations", _labels(must)))
     if rest:

@@ -10,6 +10,7 @@ as `venv/bin/python -m tests.exchange_cli STATE PARTY ...`, the example's `feder
 import hashlib
 import io
 import json
+import socket
 import subprocess
 import sys
 import tomllib
@@ -118,6 +119,20 @@ def exchange(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Exchan
         code = server.wait(60)
     # The fakes refuse, at the end, a request the Data Share or Blob API does not accept.
     assert code == 0, errors.read_text()[-3000:]
+
+
+@pytest.fixture(autouse=True)
+def only_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection from the test to an address other than 127.0.0.1 refused (its
+    `federation` commands refuse the same)."""
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple) and address[0] != "127.0.0.1":
+            raise ConnectionRefusedError(f"the test refused a connection to {address}")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,16 @@
 """The commands that read and act on the live Data Share account of a stack: `access`,
-`reconcile`, `revoke` and `sync`. The account and resource group are named as the program
-names them, from the same stack config `plan` reads. Only this module loads the Azure SDK."""
+`reconcile`, `revoke` and `sync`; and those that move a training round through its storage:
+`publish` and `verify`. The account and resource group are named as the program names them,
+from the same stack config `plan` reads. Only this module loads the Azure SDK."""
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -16,7 +20,7 @@ from azure.core.exceptions import DeserializationError
 from federation import exits
 from federation.cli.errors import UnknownError, UsageError
 from federation.config import Config, naming, stackfile
-from federation.operate import access, azure, operations, sync
+from federation.operate import access, azure, blobs, operations, rounds, sync
 
 Connect = Callable[[], azure.Connection]
 
@@ -46,9 +50,22 @@ def run(
         connection.sign_in()
         return connection
 
-    command = {"access": access_review, "reconcile": reconcile, "revoke": revoke, "sync": snapshot}[args.command]
+    # Storage's token scope, from the cloud the stack or the environment names.
+    scope = partial(blobs.storage_scope, settings.get(azure.ENVIRONMENT_KEY) or os.environ.get("ARM_ENVIRONMENT", ""))
+    commands: dict[str, Callable[[argparse.Namespace, Config, Connect], int]] = {
+        "access": access_review,
+        "reconcile": reconcile,
+        "revoke": revoke,
+        "sync": partial(snapshot, scope=scope),
+        "publish": partial(publish, scope=scope),
+        "verify": partial(verify, scope=scope),
+    }
+    command = commands[args.command]
     try:
         return command(args, config, connect)
+    except (rounds.RoundError, blobs.StorageError) as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return refused.code
     except operations.Interrupted as interrupted:
         for line in interrupted.report():
             print(line, flush=True)
@@ -103,10 +120,14 @@ def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     return _carry_out(args, client, config, plan, nothing, connection.limits)
 
 
-def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
+def snapshot(args: argparse.Namespace, config: Config, connect: Connect, scope: Callable[[], str]) -> int:
     if args.share_subscription not in config.subscriptions:
         known = ", ".join(sorted(config.subscriptions)) or "none"
         raise UnknownError(f"{args.share_subscription}: not a share subscription of config (known: {known})")
+    checking = args.verify is not False
+    if checking:  # where the round lands, known before a snapshot starts
+        place = rounds.receiving_place(config, args.share_subscription, args.dataset)
+        args.wait = True
     connection = connect()
     client = connection.client()
     where = (config.resource_group, config.account_name)
@@ -131,6 +152,17 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
             file=sys.stderr,
         )
         raise
+    if checking and started.succeeded and not started.timed_out:
+        round_name = None if args.verify is True else args.verify
+        verdict = _verdict(args, config, connection, client, place, round_name, scope())
+        if args.output == "json":
+            sys.stdout.write(json.dumps(sync.to_json(started) | {"verify": rounds.to_json(verdict)}, indent=2) + "\n")
+        else:
+            said = {"text": sync.render_text, "markdown": sync.render_markdown}[args.output](started)
+            sys.stdout.write(said + ("\n" if args.output == "markdown" else ""))
+            if verdict.status != "no-access":  # said on stderr
+                sys.stdout.write(rounds.RENDER[args.output](verdict))
+        return verdict.code
     render = {"text": sync.render_text, "markdown": sync.render_markdown, "json": sync.render_json}
     sys.stdout.write(render[args.output](started))
     if started.timed_out:
@@ -138,6 +170,46 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     if started.finished and not started.succeeded:
         return exits.PROBLEMS
     return 0
+
+
+def publish(args: argparse.Namespace, config: Config, connect: Connect, scope: Callable[[], str]) -> int:
+    """Upload a directory as a round of a share's dataset, its manifest last."""
+    files = rounds.local_files(Path(args.source))
+    place = rounds.sending_place(config, args.share, args.dataset)
+    connection = connect()
+    published = rounds.publish(connection, config, args.share, args.round, place, files, scope())
+    sys.stdout.write(rounds.render_published(published, args.output))
+    return 0
+
+
+def verify(args: argparse.Namespace, config: Config, connect: Connect, scope: Callable[[], str]) -> int:
+    """Check a received round against its manifest; the exit code says what to do next."""
+    place = rounds.receiving_place(config, args.share_subscription, args.dataset)
+    connection = connect()
+    verdict = _verdict(args, config, connection, connection.client(), place, args.round, scope())
+    if verdict.status != "no-access" or args.output == "json":  # else said on stderr
+        sys.stdout.write(rounds.RENDER[args.output](verdict))
+    return verdict.code
+
+
+def _verdict(
+    args: argparse.Namespace,
+    config: Config,
+    connection: azure.Connection,
+    client: Any,
+    place: rounds.Place,
+    round_name: str | None,
+    scope: str,
+) -> rounds.Verdict:
+    """The round verified, or, where storage or Resource Manager refused the identity, a
+    verdict saying so (its json too, for scripts that read it), the refusal on stderr."""
+    try:
+        return rounds.verify(connection, client, config, args.share_subscription, place, round_name, scope)
+    except (rounds.RoundError, blobs.StorageError) as refused:
+        if refused.code != exits.NO_ACCESS:
+            raise
+        print(f"error: {refused}", file=sys.stderr)
+        return rounds.no_access(args.share_subscription, place, round_name, str(refused))
 
 
 def _carry_out(

@@ -12,10 +12,11 @@ from federation import exits
 
 DESCRIPTION = """The data-exchange layer of a federated-learning consortium on Azure Data Share.
 Offline, with no Pulumi CLI, backend or Azure access: plan, diff, handoff, schema, check.
-On the live Data Share account of a stack: access, reconcile, revoke, sync."""
+On the live Data Share account of a stack: access, reconcile, revoke, sync.
+A training round over the exchange: publish, verify."""
 
 OFFLINE = ("plan", "diff", "handoff", "schema", "check")
-ONLINE = ("access", "reconcile", "revoke", "sync")
+ONLINE = ("access", "reconcile", "revoke", "sync", "publish", "verify")
 
 _DURATION = re.compile(r"(\d+)([smh])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600}
@@ -27,6 +28,15 @@ def duration(text: str) -> float:
     if found is None or int(found[1]) == 0:
         raise ValueError(f"not a duration such as 90s, 30m or 2h: {text!r}")
     return int(found[1]) * _SECONDS[found[2]]
+
+
+def round_name(text: str) -> str:
+    """A round's name, round-N (an argparse type: its message is the usage error)."""
+    from federation.operate.manifest import round_problem  # light: no Azure SDK
+
+    if problem := round_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def program_name() -> str:
@@ -141,6 +151,46 @@ def build(commands: dict[str, object]) -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=duration, default="2h", metavar="DURATION", help="with --wait: 90s, 30m, 2h (default 2h)"
     )
+    p.add_argument(
+        "--verify",
+        nargs="?",
+        const=True,
+        default=False,
+        type=round_name,
+        metavar="ROUND",
+        help="once the snapshot succeeded, verify ROUND as `verify` does (default: the newest round with a "
+        "manifest), and exit as it does; implies --wait",
+    )
+    _dataset(p, "with --verify: the dataset mapping (its key under datasets) where the subscription has several")
+
+    p = command(
+        "publish",
+        f"upload a directory as a round of a share, its manifest last (exit {exits.PROBLEMS} if the round, or a newer "
+        "one, is there)",
+    )
+    p.add_argument("share", help="a share of config")
+    p.add_argument("round", type=round_name, metavar="ROUND", help="round-N, N a number: rounds are ordered by it")
+    p.add_argument(
+        "--from", dest="source", required=True, metavar="DIR", help="the directory whose files make the round"
+    )
+    _dataset(p, "the share's dataset to publish to, where it has several container or folder datasets")
+    _stack(p, positional=False)
+    _azure(p)
+    _output(p, ("text", "json"))
+
+    p = command(
+        "verify",
+        f"check a received round against its manifest (exit {exits.INCOMPLETE}: incomplete, {exits.MISMATCH}: "
+        f"mismatch, {exits.NO_ACCESS}: no access)",
+    )
+    p.add_argument("share_subscription", metavar="SHARE_SUBSCRIPTION", help="a subscription of config")
+    p.add_argument(
+        "round", nargs="?", type=round_name, metavar="ROUND", help="default: the newest round with a manifest"
+    )
+    _dataset(p, "the dataset mapping (its key under datasets) where the subscription has several")
+    _stack(p, positional=False)
+    _azure(p)
+    _output(p)
     return parser
 
 
@@ -210,6 +260,10 @@ def _config_json(p: argparse.ArgumentParser, why: str) -> None:
         help=f"the stack's config with its secrets, as `pulumi config --json --show-secrets` prints it (- for stdin); "
         f"{why}",
     )
+
+
+def _dataset(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--dataset", metavar="NAME", help=help)
 
 
 def _yes(p: argparse.ArgumentParser) -> None:

@@ -57,6 +57,13 @@ def _refuse_missing(path: Path, stack: str) -> None:
 # What the Azure commands read of a stack's config besides names: who is invited to what,
 # and until when. Stand-ins for secrets there would match, revoke and adjust wrongly.
 _ACCESS_KEYS = (f"{config.NAMESPACE}:participants", f"{config.NAMESPACE}:shares")
+# What the other Azure commands read: sync only names; publish where a share's data sits,
+# verify where a received share's data lands.
+_READS = {
+    "sync": (),
+    "publish": (f"{config.NAMESPACE}:shares", f"{config.NAMESPACE}:storage"),
+    "verify": (f"{config.NAMESPACE}:subscriptions", f"{config.NAMESPACE}:storage"),
+}
 SUBSCRIPTION_KEY = f"{config.PROVIDER}:subscriptionId"
 _PROVIDER_SETTINGS = (SUBSCRIPTION_KEY, f"{config.PROVIDER}:environment")
 
@@ -72,7 +79,8 @@ def live(args: argparse.Namespace) -> tuple[config.Config, dict[str, str]]:
     if args.config_json is not None:
         values, _, real = revealed(args.config_json, shown, stack_file, stack)
         return real, {k: values[k] for k in _PROVIDER_SETTINGS if k in values}
-    needed = [k for k in _ACCESS_KEYS if args.command != "sync"]
+    reads = "verify" if getattr(args, "verify", False) is not False else args.command  # sync --verify verifies
+    needed = list(_READS.get(reads, _ACCESS_KEYS))
     if not args.subscription:
         needed.append(SUBSCRIPTION_KEY)
     hidden = sorted(set(needed) & stack_file.secret_keys)
@@ -122,6 +130,10 @@ def _words(args: argparse.Namespace) -> str:
     """The command as it was given, for a hint to give it again."""
     if args.command == "revoke":
         return " ".join(["revoke", args.share, *args.targets, *(["--yes"] if args.yes else [])])
+    if args.command == "publish":
+        return shlex.join(["publish", args.share, args.round, "--from", args.source])
+    if args.command == "verify":
+        return shlex.join(["verify", args.share_subscription, *([args.round] if args.round else [])])
     return str(args.command) + (" --yes" if getattr(args, "yes", False) else "")
 
 

@@ -123,11 +123,12 @@ def test_a_round_is_published_received_and_verified(exchange: Exchange, tmp_path
     # The next round chains to the first: `previous` is the digest of round-1's manifest.
     second = publish(exchange, tmp_path, "round-2", {"weights.bin": b"newer"})
     assert second["previous"] == first["manifest"]["sha256"]
-    code, out, _ = exchange.participant.cli("sync", "global_model", "--verify")
-    assert code == exits.OK, out
+    code, snapshot = sync(exchange)
+    assert code == exits.OK, snapshot
     code, result = verify(exchange)
     assert code == exits.OK
     assert (result["round"], result["status"], result["previousRound"]) == ("round-2", "verified", "round-1")
+    assert result["snapshot"] == {"id": snapshot["synchronizationId"], "status": "Succeeded", "running": False}
     assert result["problems"] == []
     # Round 1 still verifies; an incremental snapshot deletes nothing.
     assert verify(exchange, "round-1")[0] == exits.OK

@@ -476,7 +476,8 @@ def _snapshots(
     if not found:
         return Snapshots(False)
     running = any(not _ended(s) for s in found)
-    latest = max(found, key=_started)
+    # The latest started; of two started at once, the one listed last.
+    latest = max(enumerate(found), key=lambda item: (_started(item[1]), item[0]))[1]
     status = printable(latest.status or "")
     return Snapshots(running, printable(latest.synchronization_id or ""), status, status.lower() in SUCCEEDED)
 

@@ -1,0 +1,3 @@
+from tests.registrations import update
+
+update()

@@ -64,7 +64,7 @@ def test_imports_are_found_however_they_are_written() -> None:
     source = """
 import federation.exits
 from federation.config import naming
-from . import graph
+from . import stack
 from ..cli import parser as words
 
 def later():
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     assert imports_of(source, "federation.program") == {
         "federation.exits",
         "federation.config.naming",
-        "federation.program.graph",
+        "federation.program.stack",
         "federation.cli.parser",
         "federation.review.plan",
     }

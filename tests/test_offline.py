@@ -56,14 +56,19 @@ def test_a_run_failing_mid_deployment_does_not_disturb_the_next(tmp_path: Path) 
     program.write_text(
         textwrap.dedent(
             """
-            from federation.program import deploy, graph
+            import pulumi
+            from pulumi_azure_native import resources
 
-            g = graph.Graph()
             name = "acme/federation/nowhere"
-            sender = g.add(graph.Node(graph.STACK_REFERENCE, name, {"name": name}))
-            inputs = {"resource_group_name": sender.ref("outputs", "shares"), "location": "westeurope"}
-            g.add(graph.Node("azure-native:resources:ResourceGroup", "rg", inputs))
-            deploy.deploy(g)
+            sender = pulumi.StackReference(name, name)
+            group_name = sender.outputs.apply(lambda outputs: outputs["shares"] if "shares" in outputs else _missing())
+
+
+            def _missing():
+                raise pulumi.RunError(f"{name} has no output shares")
+
+
+            resources.ResourceGroup("rg", resource_group_name=group_name, location="westeurope")
             """
         )
     )

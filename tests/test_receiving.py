@@ -7,8 +7,8 @@ import pytest
 
 from federation import config as config_module
 from federation.config import naming, stackfile
-from federation.program import deploy, exports, stack
-from federation.program.graph import STACK_REFERENCE, references
+from federation.program import exports
+from federation.program import receiving as program_receiving
 from federation.review import diff, offline
 from tests.support import KINDS, LAKE_ID, PROJECT, SUB, base, received_from, run, run_ok, state
 
@@ -258,19 +258,23 @@ def test_from_naming_what_the_sender_lacks_is_a_config_problem_offline(named: di
 @pytest.mark.parametrize(("named", "line"), UNSENT, ids=[next(iter(n)) for n, _ in UNSENT])
 def test_from_naming_what_the_sender_lacks_fails_pulumi_up_naming_the_key(named: dict[str, str], line: str) -> None:
     # Under `pulumi up` the stack reference's outputs arrive only while resources register:
-    # the same line, from the lookup in the registered graph.
+    # the same line, from the lookup the program makes in the sender's outputs.
     values = stackfile.config_values(unsent_config(**named))
-    graph = stack.build(config_module.parse(values, "test"))
+    parsed = config_module.parse(values, "test")
     lookups = [
-        ref
-        for node in graph
-        for ref in references(node.inputs)
-        if ref.node == f"{STACK_REFERENCE}::{STACK}" and set(named.values()) & set(ref.items)
+        (f"{config_module.NAMESPACE}:subscriptions.{name}", items)
+        for name, entry in parsed.subscriptions.items()
+        if entry.from_ is not None and entry.from_.stack == STACK
+        for items in [
+            ("shares", entry.from_.share, "invitations", entry.from_.participant),
+            *(("shares", entry.from_.share, "datasets", key) for key in entry.datasets),
+        ]
+        if set(named.values()) & set(items)
     ]
     assert lookups
-    for ref in lookups:
+    for named_by, items in lookups:
         with pytest.raises(config_module.ConfigError) as raised:
-            deploy._lookup(ref, SENDER)
+            program_receiving._lookup(STACK, named_by, items, SENDER)
         assert raised.value.problems == [line]
 
 

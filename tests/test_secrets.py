@@ -12,9 +12,8 @@ import yaml
 
 from federation import cli, config, exits
 from federation.config import expiry, stackfile
-from federation.program.graph import Secret
 from federation.review import diff, offline
-from tests.model import build, engine_inputs, urn
+from federation.review.offline import Secret
 from tests.support import base
 
 INVITATION = "azure-native:datashare:Invitation"
@@ -45,16 +44,43 @@ def test_without_secret_keys_nothing_is_secret() -> None:
     assert result.named(INVITATION, "global_model.hospital-a").inputs["targetEmail"] == "mlops@hospital-a.example"
 
 
-def test_the_model_marks_the_same_inputs_secret_as_the_program_registers() -> None:
-    graph = build(base(), "test", frozenset({"federation:participants", "federation:storage"}))
-    result = run_secret(base(), "federation:participants", "federation:storage")
-    registered = {r.urn: r for r in result.resources}
-    by_key = {key: registered[urn(key)] for key in graph.nodes}
-    for node in graph:
-        if not node.component:
-            assert by_key[node.key].inputs == engine_inputs(node, by_key), node.key
+def test_every_input_carrying_a_secret_text_is_registered_secret() -> None:
+    keys = frozenset({"federation:participants", "federation:storage"})
+    texts = config.parse(stackfile.config_values(base()), "test", keys).secret_texts()
+    assert texts
+    result = run_secret(base(), *keys)
+    leaks = [(r.urn, leaf) for r in result.resources for leaf in _plain_leaves(r.inputs) if leaf in texts]
+    assert leaks == []
+    marked = {r.urn for r in result.resources if any(True for _ in _secrets(r.inputs))}
+    assert {r.name for r in result.resources if r.urn in marked} >= {
+        "global_model.hospital-a",
+        "global_model.hospital-b",
+    }
     # Storage names and ids stay plain: they are in resource ids (see below).
     assert not isinstance(result.outputs["storage"], Secret)
+
+
+def _plain_leaves(value: Any) -> Any:
+    """Every text not inside a Secret."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _plain_leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _plain_leaves(v)
+
+
+def _secrets(value: Any) -> Any:
+    if isinstance(value, Secret):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _secrets(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _secrets(v)
 
 
 def test_load_reads_secret_keys_from_the_engines_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,17 +43,22 @@ def test_recording_one_stack_leaves_the_others_alone(tmp_path: Path, monkeypatch
 def renamed_group_program(tmp_path: Path, alias: bool) -> Path:
     """A program that registers the resource group under a new logical name."""
     program = tmp_path / "__main__.py"
-    aliases = '("azure-native:resources:ResourceGroup::resource-group",)' if alias else "()"
+    aliases = '[pulumi.Alias(name="resource-group")]' if alias else "None"
     program.write_text(
         textwrap.dedent(f"""
-        from federation import config
-        from federation.program import deploy, stack
-        from federation.program.graph import Graph, Node
+        import pulumi
+        from pulumi_azure_native import resources
 
-        group = stack.build(config.load()).nodes["azure-native:resources:ResourceGroup::resource-group"]
-        graph = Graph()
-        graph.add(Node(group.type, "group", group.inputs, aliases={aliases}))
-        deploy.deploy(graph)
+        from federation import config
+
+        settings = config.load()
+        resources.ResourceGroup(
+            "group",
+            resource_group_name=settings.resource_group,
+            location=settings.location,
+            tags=settings.resource_tags,
+            opts=pulumi.ResourceOptions(aliases={aliases}),
+        )
         """)
     )
     return program

@@ -1,10 +1,11 @@
 """Monitoring: the Log Analytics workspace, the Data Share account's logs, and the alert
 that tells people of a failed snapshot. Storage sends its own logs (see `storage`)."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from federation.config import Config, naming
-from federation.program.graph import Concat, Graph, Node, Value
+import pulumi
+from pulumi_azure_native import monitor, operationalinsights
 
 COMPONENT = "federation:monitoring:Monitoring"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
@@ -53,126 +54,139 @@ _FAILED_SNAPSHOTS = (
 ALERT_DIMENSIONS = ("Side", "ShareOrSubscription", "DataSetName")
 
 
-@dataclass(frozen=True)
-class Monitor:
-    """What the rest of the stack sends logs to, and the stack's monitoring outputs."""
+@dataclass
+class MonitoringArgs:
+    """The workspace (made here as `workspace_name`, or an existing one's `workspace_id`),
+    the Data Share account whose logs go there, and who is told of failed snapshots."""
 
-    workspace_id: Value
-    action_group_id: Value
+    resource_group_name: pulumi.Input[str]
+    location: pulumi.Input[str]
+    account_id: pulumi.Input[str]  # the Data Share account's resource id
+    account_name: str  # the Data Share account's name, in the alert's name
+    action_group_name: pulumi.Input[str]
+    emails: Sequence[pulumi.Input[str]] = ()  # in order
+    workspace_name: pulumi.Input[str] | None = None
+    workspace_id: pulumi.Input[str] | None = None
+    retention_in_days: pulumi.Input[int] | None = None
+    tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    protect: bool = False  # the workspace
 
 
-def add(graph: Graph, config: Config, group: Node, account: Node) -> Monitor | None:
-    """Register the workspace (unless an existing one is named), the account's logs, the
-    action group and the alert; nothing without `federation:monitoring`."""
-    monitoring = config.monitoring
-    if monitoring is None:
-        return None
-    component = graph.add(Node(COMPONENT, "monitoring", component=True))
-    workspace_id: Value = monitoring.workspace.id
-    if workspace_id is None:
-        workspace_id = graph.add(
-            Node(
-                WORKSPACE,
+class Monitoring(pulumi.ComponentResource):
+    """The workspace (unless an existing one is named), the account's logs, the action
+    group and the failed-snapshot alert. Its children keep the names they were first
+    deployed under: one instance per stack."""
+
+    workspace_id: pulumi.Output[str]
+    action_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        workspace_id: pulumi.Input[str]
+        if args.workspace_id is not None:
+            workspace_id = args.workspace_id
+        else:
+            workspace_id = operationalinsights.Workspace(
                 "workspace",
-                {
-                    "workspace_name": config.workspace_name,
-                    "resource_group_name": group.ref("name"),
-                    "location": config.location,
-                    "sku": {"name": "PerGB2018"},
-                    "retention_in_days": monitoring.retention_days,
-                    # Queries need Entra sign-in and read rights on the resource logged;
-                    # diagnostic settings need no workspace key.
-                    "features": {"enable_log_access_using_only_resource_permissions": True, "disable_local_auth": True},
-                    "tags": config.resource_tags,
-                },
-                parent=component,
-                protect=config.protect,
-            )
-        ).ref("id")
-    graph.add(
-        Node(
-            DIAGNOSTIC_SETTING,
+                workspace_name=args.workspace_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                sku={"name": "PerGB2018"},
+                retention_in_days=args.retention_in_days,
+                # Queries need Entra sign-in and read rights on the resource logged;
+                # diagnostic settings need no workspace key.
+                features={"enable_log_access_using_only_resource_permissions": True, "disable_local_auth": True},
+                tags=args.tags,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
+            ).id
+        monitor.DiagnosticSetting(
             "account",
-            {
-                "name": DIAGNOSTICS_NAME,
-                "resource_uri": account.ref("id"),
-                "workspace_id": workspace_id,
-                # Resource-specific tables (MicrosoftDataShare*SnapshotLog), which the alert queries.
-                "log_analytics_destination_type": "Dedicated",
-                "logs": [{"category": category, "enabled": True} for category in ACCOUNT_LOGS],
-                "metrics": [{"category": "AllMetrics", "enabled": True}],
-            },
-            parent=component,
+            name=DIAGNOSTICS_NAME,
+            resource_uri=args.account_id,
+            workspace_id=workspace_id,
+            # Resource-specific tables (MicrosoftDataShare*SnapshotLog), which the alert queries.
+            log_analytics_destination_type="Dedicated",
+            logs=[{"category": category, "enabled": True} for category in ACCOUNT_LOGS],
+            metrics=[{"category": "AllMetrics", "enabled": True}],
+            opts=child,
         )
-    )
-    action_group = graph.add(
-        Node(
-            ACTION_GROUP,
+        action_group = monitor.ActionGroup(
             "alerts",
-            {
-                "action_group_name": naming.action_group(config.environment),
-                "resource_group_name": group.ref("name"),
-                # Action groups are global; azure-native would otherwise fill in the
-                # resource group's region, which Azure refuses.
-                "location": "Global",
-                "group_short_name": "fl-snapshot",
-                "enabled": True,
-                "email_receivers": [
-                    {"name": email, "email_address": email, "use_common_alert_schema": True}
-                    for email in sorted(monitoring.emails, key=str.lower)
-                ],
-                "tags": config.resource_tags,
-            },
-            parent=component,
+            action_group_name=args.action_group_name,
+            resource_group_name=args.resource_group_name,
+            # Action groups are global; azure-native would otherwise fill in the resource
+            # group's region, which Azure refuses.
+            location="Global",
+            group_short_name="fl-snapshot",
+            enabled=True,
+            email_receivers=[
+                {"name": email, "email_address": email, "use_common_alert_schema": True} for email in args.emails
+            ],
+            tags=args.tags,
+            opts=child,
         )
-    )
-    query_before, query_after = _FAILED_SNAPSHOTS.split("{account}")
-    graph.add(
-        Node(
-            LOG_ALERT,
+        query_before, query_after = _FAILED_SNAPSHOTS.split("{account}")
+        monitor.ScheduledQueryRule(
             "failed-snapshots",
-            {
-                "rule_name": f"{config.account_name}-failed-snapshots",
-                "resource_group_name": group.ref("name"),
-                # A log search alert is regional; the stack's region, as the workspace made
-                # here (a workspace given by id may be elsewhere: the rule still queries it).
-                "location": config.location,
-                "kind": "LogAlert",
-                "display_name": f"Failed Data Share snapshots ({config.account_name})",
-                "description": "A snapshot failed on a share sent or a share received: "
-                "the dimensions name the side, the share or subscription, and the dataset.",
-                "severity": 1,
-                "enabled": True,
-                "scopes": [workspace_id],
-                "evaluation_frequency": "PT5M",
-                "window_size": "PT15M",
-                "criteria": {
-                    "all_of": [
-                        {
-                            "query": Concat((query_before, account.ref("id"), query_after)),
-                            "time_aggregation": "Count",
-                            "operator": "GreaterThan",
-                            "threshold": 0,
-                            "dimensions": [
-                                {"name": name, "operator": "Include", "values": ["*"]} for name in ALERT_DIMENSIONS
-                            ],
-                            "failing_periods": {"number_of_evaluation_periods": 1, "min_failing_periods_to_alert": 1},
-                        }
-                    ]
-                },
-                # The snapshot tables appear with the first record; until then Azure's
-                # check of the query would refuse it.
-                "skip_query_validation": True,
-                "actions": {"action_groups": [action_group.ref("id")]},
-                "tags": config.resource_tags,
+            rule_name=f"{args.account_name}-failed-snapshots",
+            resource_group_name=args.resource_group_name,
+            # A log search alert is regional; the stack's region, as the workspace made
+            # here (a workspace given by id may be elsewhere: the rule still queries it).
+            location=args.location,
+            kind="LogAlert",
+            display_name=f"Failed Data Share snapshots ({args.account_name})",
+            description="A snapshot failed on a share sent or a share received: "
+            "the dimensions name the side, the share or subscription, and the dataset.",
+            severity=1,
+            enabled=True,
+            scopes=[workspace_id],
+            evaluation_frequency="PT5M",
+            window_size="PT15M",
+            criteria={
+                "all_of": [
+                    {
+                        "query": pulumi.Output.concat(query_before, args.account_id, query_after),
+                        "time_aggregation": "Count",
+                        "operator": "GreaterThan",
+                        "threshold": 0,
+                        "dimensions": [
+                            {"name": name, "operator": "Include", "values": ["*"]} for name in ALERT_DIMENSIONS
+                        ],
+                        "failing_periods": {"number_of_evaluation_periods": 1, "min_failing_periods_to_alert": 1},
+                    }
+                ]
             },
-            parent=component,
+            # The snapshot tables appear with the first record; until then Azure's check of
+            # the query would refuse it.
+            skip_query_validation=True,
+            actions={"action_groups": [action_group.id]},
+            tags=args.tags,
             # Azure refuses to move a rule to another workspace ("Scope can not be
             # updated"): a new workspace means a new rule, under the same name, so the old
             # one goes first.
-            replace_on_changes=("scopes",),
-            delete_before_replace=True,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(replace_on_changes=["scopes"], delete_before_replace=True)
+            ),
         )
+        self.workspace_id = pulumi.Output.from_input(workspace_id)
+        self.action_group_id = action_group.id
+        self.register_outputs({"workspaceId": workspace_id, "actionGroupId": action_group.id})
+
+
+def diagnostic_setting(
+    name: str,
+    resource_uri: pulumi.Input[str],
+    workspace_id: pulumi.Input[str],
+    categories: Sequence[str],
+    opts: pulumi.ResourceOptions,
+) -> monitor.DiagnosticSetting:
+    """A resource's logs of these categories, sent to the workspace."""
+    return monitor.DiagnosticSetting(
+        name,
+        name=DIAGNOSTICS_NAME,
+        resource_uri=resource_uri,
+        workspace_id=workspace_id,
+        logs=[{"category": category, "enabled": True} for category in categories],
+        opts=opts,
     )
-    graph.finish(component, {"workspaceId": workspace_id, "actionGroupId": action_group.ref("id")})
-    return Monitor(workspace_id, action_group.ref("id"))

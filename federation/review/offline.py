@@ -24,7 +24,6 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from federation import config as config_module
 from federation.config import stackfile
-from federation.program.graph import Secret
 
 PROGRAM = stackfile.PROJECT_DIR / "__main__.py"
 
@@ -32,6 +31,13 @@ PROGRAM = stackfile.PROJECT_DIR / "__main__.py"
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 TENANT_ID = "00000000-0000-4000-8000-000000000002"
 CLIENT_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value Pulumi keeps secret: encrypted in state, `[secret]` wherever it is shown."""
+
+    value: Any
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from federation.program.graph import Secret
 from federation.review import comment, offline
-from federation.review.offline import Registration, Run
+from federation.review.offline import Registration, Run, Secret
 
 SECRET = "[secret]"
 # No line is longer: a terminal, a CI log or a code block in a pull request would wrap it

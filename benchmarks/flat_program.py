@@ -1,5 +1,5 @@
 """The same resources as __main__.py, written as a plain Pulumi program: no validation, no
-graph model. A baseline for benchmarks/run.py, which checks both register the same thing.
+components. A baseline for benchmarks/run.py, which checks both register the same thing.
 It trusts the config to be valid and already in canonical spelling (UTC times ending in Z,
 lowercase GUIDs), as in the benchmark stacks."""
 

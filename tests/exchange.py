@@ -137,13 +137,7 @@ class Exchange:
 @pytest.fixture(scope="session")
 def azurite(ca: trustme.CA, ca_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """One Azurite for the session, with the coordinator's and the participant's accounts."""
-    where = tmp_path_factory.mktemp("azurite")
-    issued = ca.issue_cert("127.0.0.1")
-    cert, key = where / "cert.pem", where / "key.pem"
-    issued.cert_chain_pems[0].write_to_path(str(cert))
-    issued.private_key_pem.write_to_path(str(key))
-    (where / "data").mkdir()
-    server = Azurite([COORDINATOR_STORAGE, PARTICIPANT_STORAGE], cert, key, ca_file, where / "data")
+    server = azurite_for(ca, ca_file, tmp_path_factory.mktemp("azurite"))
     try:
         server.start()
         missing = None
@@ -153,6 +147,17 @@ def azurite(ca: trustme.CA, ca_file: Path, tmp_path_factory: pytest.TempPathFact
         pytest.fail(missing, pytrace=False)
     yield server
     server.stop()
+
+
+def azurite_for(ca: trustme.CA, ca_file: Path, where: Path) -> Azurite:
+    """Azurite (not started) with the exchange's two accounts, its certificate from `ca`,
+    its files under `where`."""
+    issued = ca.issue_cert("127.0.0.1")
+    cert, key = where / "cert.pem", where / "key.pem"
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    (where / "data").mkdir()
+    return Azurite([COORDINATOR_STORAGE, PARTICIPANT_STORAGE], cert, key, ca_file, where / "data")
 
 
 @pytest.fixture

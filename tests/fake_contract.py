@@ -7,18 +7,26 @@ The fake starts with the account the recording shows (its shares, invitations,
 subscriptions, snapshots, how each snapshot and revocation ended), read from the recorded
 answers alone: so the same check holds for a recording made against Azure. What the fake
 makes anew (an operation's URL, a snapshot's id) is followed: each later request naming the
-recorded one is sent with the fake's."""
+recorded one is sent with the fake's.
+
+Resource Manager only. A training round's recordings (publish, sync --verify, verify) hold
+storage's traffic too, but blob requests are answered by Azurite, the Azure Storage
+emulator, not by a fake of this project: the contract skips them, and holds the storage
+accounts Resource Manager describes (`StorageArm`) and the Data Share requests as ever."""
 
 import json
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from tests.fake_arm import FakeArm, Received
-from tests.recording import ENDPOINT_HOST
+from tests.fake_storage import Azurite, FakeStorage, StorageArm
+from tests.recording import BLOB_HOST, ENDPOINT_HOST
 
 LRO_HEADERS = ("location", "azure-asyncoperation")
 # How often an operation's status is asked again until the fake says what the recording
@@ -86,6 +94,26 @@ def shape(value: Any, prefix: str = "") -> set[str]:
     return keys
 
 
+class ContractArm(StorageArm):
+    """The fake Resource Manager under contract: Data Share as FakeArm answers it, storage
+    accounts as StorageArm does. Its snapshots copy nothing (the copying is between Azurite's
+    containers, outside the contract) and end as the recording says they did."""
+
+    def _synchronize(self, name: str, body: Any) -> tuple[int, dict[str, str], Any]:
+        return FakeArm._synchronize(self, name, body)
+
+    def _progress(self, received: Received) -> None:
+        FakeArm._progress(self, received)
+
+
+def contract_arm(context: ssl.SSLContext, subscription: str, resource_group: str, account: str) -> ContractArm:
+    """A fake for `seed` and `Contract`: its storage accounts' blob endpoint is a name no
+    request goes to (only their JSON keys are compared)."""
+    nowhere = Azurite([], Path(), Path(), Path(), Path())
+    nowhere.url = f"https://{BLOB_HOST}"
+    return ContractArm(context, subscription, resource_group, account, FakeStorage(nowhere))
+
+
 def _parts(arm: FakeArm, path: str) -> list[str] | None:
     if not path.startswith(arm.prefix):
         return None
@@ -118,6 +146,8 @@ def seed(arm: FakeArm, recorded: list[Exchange]) -> None:
         if e.path.endswith("/synchronize") and isinstance(e.answer, dict) and "synchronizationId" in e.answer
     }
     for exchange in recorded:
+        if isinstance(arm, StorageArm) and exchange.status == 200 and "/storageaccounts/" in exchange.path.lower():
+            arm.storage.accounts[exchange.path.rstrip("/").lower()] = exchange.path.rstrip("/").rsplit("/", 1)[1]
         parts = _parts(arm, exchange.path)
         if parts is None:
             continue
@@ -217,7 +247,7 @@ class Contract:
         previous: Exchange | None = None
         for index, exchange in enumerate(recorded):
             if urlsplit(exchange.uri).netloc != ENDPOINT_HOST:
-                continue  # storage: the fake is Resource Manager only
+                continue  # storage's blob requests: Azurite answered them, not a fake of ours
             status = exchange.answer.get("status") if isinstance(exchange.answer, dict) else None
             polling = "operationResults/" in exchange.path and status is not None
             if polling and previous is not None and (previous.uri, previous.answer) == (exchange.uri, exchange.answer):

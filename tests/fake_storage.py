@@ -36,6 +36,8 @@ NEVER = 4102444800
 # Data Share copies the files of a snapshot in no set order: the fake copies a round's
 # manifest first, so a snapshot stopped mid-copy leaves a manifest naming files not there.
 MANIFEST = "manifest.json"
+# The thread a snapshot copies on: its requests are the fake's, never a command's.
+COPY_THREAD = "snapshot-copy"
 
 
 def storage_token(audience: str = STORAGE) -> str:
@@ -267,7 +269,7 @@ class FakeStorage:
             finally:
                 copy.done.set()
 
-        threading.Thread(target=run, name="snapshot-copy", daemon=True).start()
+        threading.Thread(target=run, name=COPY_THREAD, daemon=True).start()
 
     def copying(self, sync_id: str) -> bool:
         copy = self.copies.get(sync_id)

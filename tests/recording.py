@@ -36,6 +36,11 @@ from vcr.request import Request
 # What replay goes to in place of the recorded endpoint: a name no resolver answers.
 ENDPOINT_HOST = "arm.recorded.example"
 ENDPOINT = f"https://{ENDPOINT_HOST}"
+# A local blob endpoint (a storage emulator's host:port), when a recording names it as such.
+BLOB_HOST = "blob.recorded.example"
+# Where a recorded command's local files (publish's --from) go on replay: the command line
+# names them under this word, and the recording's metadata carries them (`files`).
+FILES = "{files}"
 # Placeholder GUIDs: version-4 shaped, so config and the commands accept them as ids.
 GUID_PREFIX = "00000000-0000-4000-8000-"
 EMAIL_DOMAIN = "recorded.example"
@@ -84,7 +89,7 @@ DROPPED_HEADERS = re.compile(
 )
 PLACEHOLDER = re.compile(
     rf"(?i)^(?:{re.escape(GUID_PREFIX)}\d{{12}}|(?:user)\d+@{re.escape(EMAIL_DOMAIN)}|(?:group|account|storage|name)\d+"
-    rf"|(?:arm|host\d+)\.recorded\.example|{re.escape(IP_BLOCK)}\d+)$"
+    rf"|(?:arm|blob|host\d+)\.recorded\.example|{re.escape(IP_BLOCK)}\d+)$"
 )
 LOOPBACK = re.compile(r"^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?$")
 
@@ -102,6 +107,9 @@ class Sanitizer:
     counts: dict[str, int] = field(default_factory=dict)
     _pattern: re.Pattern[str] | None = None
     _exact_pattern: re.Pattern[str] | None = None
+    # Threads whose requests are not the command's (a fake's own, as a snapshot's copying):
+    # sent, never recorded.
+    unrecorded_threads: frozenset[str] = frozenset()
     # The commands send requests from several threads at once; vcrpy calls the hooks on each.
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -165,6 +173,12 @@ class Sanitizer:
         for _, host in URL_HOST.findall(text):
             self._learn_host(host)
 
+    def name_host(self, host: str, placeholder: str) -> None:
+        """`host` (host:port, as in a URL) to be written as `placeholder`: a local server
+        whose role is known, as a storage emulator's blob endpoint (BLOB_HOST)."""
+        with self._lock:
+            self.hosts[host.lower()] = placeholder
+
     def _learn_host(self, host: str) -> None:
         key = host.lower()
         storage = STORAGE_HOST.match(key)
@@ -221,7 +235,9 @@ class Sanitizer:
 
     def body(self, raw: Any) -> Any:
         """A request's or answer's body: JSON sanitized as data, other text as text, and
-        bytes that are not text replaced by their size (nothing replays them: uploads)."""
+        bytes that are not text replaced by their size (nothing replays them: uploads). A
+        body with nothing to replace is kept byte for byte: a blob's bytes are hashed on
+        replay, and JSON written again would hash otherwise."""
         if raw is None or raw == b"" or raw == "":
             return raw
         data = raw if isinstance(raw, bytes) else str(raw).encode()
@@ -233,7 +249,8 @@ class Sanitizer:
             parsed = json.loads(text)
         except ValueError:
             return self.text(text).encode()
-        return json.dumps(self.data(parsed)).encode()
+        sanitized = self.data(parsed)
+        return data if sanitized == parsed else json.dumps(sanitized).encode()
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
         kept: dict[str, Any] = {}
@@ -253,6 +270,8 @@ class Sanitizer:
             return self._request(request)
 
     def _request(self, request: Request) -> Request | None:
+        if threading.current_thread().name in self.unrecorded_threads:
+            return None
         host = urlsplit(request.uri).netloc.lower()
         # vcrpy runs this hook again on what it returned: a placeholder host is one of ours.
         ours = host in self.hosts or host in self.hosts.values()
@@ -344,8 +363,11 @@ def one_at_a_time() -> Iterator[None]:
 
 @contextmanager
 def record(path: Path, sanitizer: Sanitizer) -> Iterator[Cassette]:
-    """Every request to the endpoint (or to storage) inside, kept sanitized in `path`."""
+    """Every request to the endpoint (or to storage) inside, kept sanitized in `path`. A
+    recording is made anew: one already at `path` (an earlier attempt's) is replaced, not
+    added to (vcrpy would keep its answers and its metadata)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
     recorder = vcr.VCR(
         serializer="json",
         record_mode="all",
@@ -368,8 +390,12 @@ def describe(
     subscription: str,
     clock: datetime,
     outcome: Outcome,
+    files: Mapping[str, str] | None = None,
 ) -> None:
-    """Put what replaying needs into the cassette's metadata, sanitized: written with it."""
+    """Put what replaying needs into the cassette's metadata, sanitized: written with it.
+    `files`: the local files the command reads (publish's round, by path under FILES, as
+    text), which a replay writes again; kept as they are, since their digests are checked."""
+    extra = {"files": dict(files)} if files else {}
     for key, value in {
         "source": source,
         "command": [sanitizer.text(word) for word in command],
@@ -380,6 +406,7 @@ def describe(
         "exit": outcome.code,
         "stdout": sanitizer.text(outcome.stdout),
         "stderr": sanitizer.text(outcome.stderr),
+        **extra,
     }.items():
         cassette.get_metadata(key, value)
 
@@ -444,27 +471,45 @@ def replay(path: Path) -> Iterator[tuple[Cassette, Refused]]:
         yield cassette, refused
 
 
+def write_files(files: Mapping[str, str], root: Path) -> Path:
+    """A recording's local files under `root`, which stands for FILES in its command line."""
+    for name, text in files.items():
+        where = root / name
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.write_bytes(text.encode("utf-8"))
+    return root
+
+
+@contextmanager
+def clock_at(at: datetime) -> Iterator[None]:
+    """The commands' clocks (expiry warnings, a round's publishedAt) at `at`."""
+    from federation.config import expiry
+    from federation.operate import rounds
+
+    saved = expiry.now, rounds.now
+    expiry.now = rounds.now = lambda: at
+    try:
+        yield
+    finally:
+        expiry.now, rounds.now = saved
+
+
 def replay_command(path: Path, work: Path, credential: Any, limits: Any = None) -> tuple[Outcome, Cassette, Refused]:
     """A recording's command run again through `federation.cli.main`, answered from the
-    recording alone, at the recorded clock: its outcome, the cassette (to ask whether every
-    answer was played) and the connections it tried."""
+    recording alone, at the recorded clock, its local files written again: its outcome, the
+    cassette (to ask whether every answer was played) and the connections it tried."""
     from federation import cli
-    from federation.config import expiry
 
     meta = metadata(path)
     stack = work / "Pulumi.recorded.yaml"
     stack.write_text(meta["stack"], encoding="utf-8")
-    argv = [*meta["command"], "--config", str(stack), "--subscription", meta["subscription"]]
+    files = write_files(meta.get("files") or {}, work / "files")
+    command = [word.replace(FILES, str(files)) for word in meta["command"]]
+    argv = [*command, "--config", str(stack), "--subscription", meta["subscription"]]
     argv += ["--endpoint", meta["endpoint"]]
-    at = datetime.fromisoformat(meta["clock"])
-    saved = expiry.now
-    expiry.now = lambda: at
-    try:
-        with replay(path) as (cassette, refused):
-            # No wait between looks: the recorded answers come at once.
-            outcome = run_cli(lambda: cli.main(argv, credential, {"polling_interval": 0, "retry_total": 0}, limits))
-    finally:
-        expiry.now = saved
+    with clock_at(datetime.fromisoformat(meta["clock"])), replay(path) as (cassette, refused):
+        # No wait between looks: the recorded answers come at once.
+        outcome = run_cli(lambda: cli.main(argv, credential, {"polling_interval": 0, "retry_total": 0}, limits))
     return outcome, cassette, refused
 
 

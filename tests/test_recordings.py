@@ -5,9 +5,12 @@ nothing identifying in any position."""
 
 import json
 import ssl
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import trustme
@@ -15,13 +18,15 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
 from federation.operate import azure
-from tests import recording
+from tests import exchange, recording
+from tests.exchange import azurite
 from tests.fake_arm import FakeArm
-from tests.fake_contract import Contract, exchanges, seed
+from tests.fake_contract import Contract, contract_arm, exchanges, seed
+from tests.fake_storage import Azurite
 from tests.operate_support import Token, ca, ca_file
 from tests.recordings import record_fake
 
-__all__ = ["ca", "ca_file"]
+__all__ = ["azurite", "ca", "ca_file"]
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 COMMITTED = sorted(RECORDINGS.glob("*.json"))
@@ -50,10 +55,15 @@ def assert_same(outcome: recording.Outcome, meta: dict[str, Any]) -> None:
 
 def test_each_recorded_scenario_is_committed() -> None:
     sources = {p.stem: recording.metadata(p)["source"] for p in COMMITTED}
-    # Recordings from the fake say so, and only the live suite's say Azure.
+    # Recordings from the fake (and, for a round, Azurite) say so, and only the live suite's say Azure.
     from_fake = {name for name, source in sources.items() if source == record_fake.SOURCE}
     assert from_fake == {s.name for s in record_fake.SCENARIOS}
+    on_exchange = {name for name, source in sources.items() if source == record_fake.EXCHANGE_SOURCE}
+    assert on_exchange == {s.name for s in record_fake.ROUND_SCENARIOS}
+    from_fake |= on_exchange
     assert "not Azure" in record_fake.SOURCE
+    assert "Azurite" in record_fake.EXCHANGE_SOURCE
+    assert "not Azure" in record_fake.EXCHANGE_SOURCE
     for name, source in sources.items():
         assert name in from_fake or (name.startswith("azure-") and source.startswith("Azure: recorded by the live"))
 
@@ -70,12 +80,15 @@ def test_the_fake_answers_each_recorded_request_as_recorded(path: Path, ca: trus
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     recorded = exchanges(recording.interactions(path))
-    with FakeArm(context, meta["subscription"], stack.resource_group, stack.account_name) as arm:
+    with contract_arm(context, meta["subscription"], stack.resource_group, stack.account_name) as arm:
         seed(arm, recorded)
         problems = Contract(arm, str(ca_file)).check(recorded)
     assert problems == []
     assert arm.violations == []
-    assert len(arm.requests) >= len({(e.method, e.uri) for e in recorded})
+    assert arm.storage.violations == []
+    # Every Resource Manager request was sent; storage's blob requests are Azurite's, not the fake's.
+    managed = {(e.method, e.uri) for e in recorded if urlsplit(e.uri).netloc == recording.ENDPOINT_HOST}
+    assert len(arm.requests) >= len(managed)
 
 
 def test_the_contract_finds_a_fake_that_answers_otherwise(ca: trustme.CA, ca_file: Path) -> None:
@@ -113,6 +126,43 @@ def test_a_recording_against_the_fake_replays_the_same_with_the_fake_stopped(
     assert_same(replayed(cassette, tmp_path), meta)
     # What the real run printed is in the recording only as placeholders.
     assert arm.url.removeprefix("https://") not in cassette.read_text()
+
+
+@pytest.mark.parametrize("scenario", record_fake.ROUND_SCENARIOS, ids=[s.name for s in record_fake.ROUND_SCENARIOS])
+def test_a_round_recorded_on_the_exchange_replays_the_same_with_it_stopped(
+    scenario: record_fake.RoundScenario, azurite: Azurite, ca: trustme.CA, ca_file: Path, tmp_path: Path
+) -> None:
+    cassette = tmp_path / f"{scenario.name}.json"
+    with exchange.opened(azurite, ca, ca_file, tmp_path) as found:
+        raw, sanitizer = record_fake.record_round(scenario, cassette, found, tmp_path)
+        arms = (found.coordinator.arm.url, found.participant.arm.url)
+    assert raw.code == 0, raw.stderr
+    meta = recording.metadata(cassette)
+    assert (meta["exit"], meta["stdout"], meta["stderr"]) == (
+        raw.code,
+        sanitizer.text(raw.stdout),
+        sanitizer.text(raw.stderr),
+    )
+    # Storage's traffic is in it, the command's only (not the fake snapshot's copying).
+    hosts = [urlsplit(i["request"]["uri"]).netloc for i in recording.interactions(cassette)]
+    assert recording.BLOB_HOST in hosts
+    if scenario.name == "publish":
+        puts = sorted(i["request"]["uri"] for i in recording.interactions(cassette) if i["request"]["method"] == "PUT")
+        assert [p.rsplit("round-1/", 1)[1] for p in puts] == sorted(
+            [*(n.removeprefix("round-1/") for n in record_fake.ROUND_FILES), "manifest.json"]
+        )
+    else:
+        assert not any(i["request"]["method"] == "PUT" for i in recording.interactions(cassette))
+    # Azurite and the fakes are out of reach now: only the recording answers.
+    with tempfile.TemporaryDirectory() as elsewhere:
+        assert_same(replayed(cassette, Path(elsewhere)), meta)
+    written = cassette.read_text()
+    for real in (*(url.removeprefix("https://") for url in arms), azurite.url.removeprefix("https://")):
+        assert real not in written
+    for name in (exchange.COORDINATOR_STORAGE, exchange.PARTICIPANT_STORAGE, "rg-fl-", "dsa-fl-"):
+        assert name not in written
+    for subscription in (exchange.COORDINATOR_SUB, exchange.PARTICIPANT_SUB):
+        assert subscription not in written
 
 
 def test_a_request_the_recording_lacks_fails_instead_of_reaching_a_network(tmp_path: Path) -> None:
@@ -254,3 +304,39 @@ def test_the_sanitizer_names_a_local_server_by_a_fixed_host() -> None:
     assert blob is not None
     assert blob.uri == "https://host2.recorded.example/devstoreaccount1/c/x"
     assert sanitizer.text("cannot reach 127.0.0.1:54321") == f"cannot reach {recording.ENDPOINT_HOST}"
+
+
+def test_the_sanitizer_keeps_a_body_with_nothing_to_replace_byte_for_byte() -> None:
+    # A blob's bytes are hashed again on replay: JSON written anew would not hash the same.
+    sanitizer = recording.Sanitizer(f"https://{HOST}")
+    manifest = b'{\n  "round":   "round-1",\n  "files": {"a.txt": {"size": 1}}\n}\n'
+    assert sanitizer.body(manifest) == manifest
+    assert sanitizer.body(b"0.125 -0.5\n") == b"0.125 -0.5\n"
+    # What identifies still goes.
+    assert STORAGE not in sanitizer.body(json.dumps({"storageAccountName": STORAGE}).encode()).decode()
+
+
+def test_the_sanitizer_names_the_blob_endpoint_and_skips_a_fakes_own_threads() -> None:
+    sanitizer = recording.Sanitizer("https://127.0.0.1:54321", unrecorded_threads=frozenset({"copying"}))
+    sanitizer.name_host("127.0.0.1:40000", recording.BLOB_HOST)
+    blob = sanitizer.request(Request("PUT", "https://127.0.0.1:40000/acct/c/round-1/a.txt", b"a", {}))
+    assert blob is not None
+    assert blob.uri == f"https://{recording.BLOB_HOST}/acct/c/round-1/a.txt"
+    assert sanitizer.text("https://127.0.0.1:40000/x") == f"https://{recording.BLOB_HOST}/x"
+    found: list[Request | None] = []
+    thread = threading.Thread(
+        target=lambda: found.append(sanitizer.request(Request("GET", "https://127.0.0.1:40000/a/c/x", None, {}))),
+        name="copying",
+    )
+    thread.start()
+    thread.join()
+    assert found == [None]
+
+
+def test_a_recording_is_made_anew_where_one_was(tmp_path: Path) -> None:
+    # An earlier attempt's answers and metadata (a live step tried again) are not kept.
+    path = tmp_path / "azure-publish.json"
+    path.write_text(json.dumps({"interactions": [{"request": {}, "response": {}}], "metadata": {"exit": 3}}))
+    with recording.record(path, recording.Sanitizer(f"https://{HOST}")) as cassette:
+        cassette.get_metadata("exit", 0)
+    assert json.loads(path.read_text()) == {"interactions": [], "metadata": {"exit": 0}, "version": 1}

@@ -5,7 +5,7 @@ that the default suite replays offline (tests/test_recordings.py)."""
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,16 +75,28 @@ class Live:
     def policy(self) -> dict[str, Any]:
         return {"policy_packs": [str(automation.POLICY_PACK)], "policy_pack_configs": [str(self.policy_config)]}
 
-    def federation(self, name: str, argv: list[str], stack_file: Path, who: Identity) -> recording.Outcome:
-        """`federation ARGV --config STACK_FILE` as `who`, recorded as `azure-NAME.json`."""
+    def federation(
+        self, name: str, argv: list[str], stack_file: Path, who: Identity, files: Mapping[str, str] | None = None
+    ) -> recording.Outcome:
+        """`federation ARGV --config STACK_FILE` as `who`, recorded as `azure-NAME.json`,
+        storage's traffic with Resource Manager's. `files` (path: text) are the local files
+        the command reads, written under the directory `recording.FILES` stands for in ARGV
+        and kept in the recording for its replay (publish's round). The command runs at one
+        instant, the recording's clock, so a replay builds the same manifest."""
         config = recording.stack_config(stack_file)
         endpoint = operate.cloud(os.environ.get("ARM_ENVIRONMENT", "")).endpoint
         sanitizer = recording.Sanitizer(endpoint)
         sanitizer.seed(config)
         sanitizer.learn("guid", self.subscription)
         raw = yaml.safe_load(stack_file.read_text(encoding="utf-8"))["config"]
-        argv_where = [*argv, "--config", str(stack_file), "--subscription", self.subscription]
-        with recording.record(self.recordings / f"azure-{name}.json", sanitizer) as cassette:
+        local = recording.write_files(files or {}, self.work / "files" / name)
+        words = [word.replace(recording.FILES, str(local)) for word in argv]
+        argv_where = [*words, "--config", str(stack_file), "--subscription", self.subscription]
+        at = datetime.now(UTC).replace(microsecond=0)
+        with (
+            recording.clock_at(at),
+            recording.record(self.recordings / f"azure-{name}.json", sanitizer) as cassette,
+        ):
             outcome = recording.run_cli(lambda: cli.main(argv_where, who.credential))
             recording.describe(
                 cassette,
@@ -93,8 +105,9 @@ class Live:
                 command=argv,
                 stack=recording.replayable_stack(raw, config),
                 subscription=self.subscription,
-                clock=datetime.now(UTC),
+                clock=at,
                 outcome=outcome,
+                files=files,
             )
         return outcome
 

@@ -22,6 +22,12 @@ from tests_live.run import Live, live_run
 pytestmark = pytest.mark.live
 
 ROUND = "round-1"
+# The round's files: a few kilobytes of text, whose bytes the recordings keep (binary bodies
+# are not recorded) and a replay hashes again.
+ROUND_FILES = {
+    f"{ROUND}/weights.txt": "federation live suite: round 1 weights\n" * 64,
+    f"{ROUND}/config.json": '{"round": 1, "clients": 1}\n',
+}
 # A role grant can take minutes to reach storage, and a firewall rule a little less.
 ACCESS_WAIT = 600.0
 
@@ -93,17 +99,15 @@ def test_the_exchange_end_to_end(live: Live, tmp_path: Path) -> None:
         unchanged(coordinator, live)
         unchanged(participant, live)
 
-        # 3. Publish a round, then take it across and verify it on the participant.
-        payload = tmp_path / ROUND
-        payload.mkdir()
-        (payload / "weights.txt").write_text("federation live suite: round 1 weights\n" * 64, encoding="utf-8")
-        (payload / "config.json").write_text('{"round": 1, "clients": 1}\n', encoding="utf-8")
+        # 3. Publish a round, then take it across and verify it on the participant: publish,
+        #    sync --verify and verify each recorded, storage's traffic too.
         published = azure.eventually(
             lambda: live.federation(
                 "publish",
-                ["publish", "global_model", ROUND, "--from", str(payload)],
+                ["publish", "global_model", ROUND, "--from", f"{recording.FILES}/{ROUND}"],
                 coordinator_file,
                 live.coordinator_id,
+                ROUND_FILES,
             ),
             lambda outcome: outcome.code != exits.NO_ACCESS,
             ACCESS_WAIT,
@@ -121,6 +125,10 @@ def test_the_exchange_end_to_end(live: Live, tmp_path: Path) -> None:
         )
         assert synced.code == exits.OK, synced.stdout + synced.stderr
         assert ": Succeeded" in synced.stdout
+        verified = live.federation("verify", ["verify", "global_model", ROUND], participant_file, live.participant_id)
+        assert verified.code == exits.OK, verified.stdout + verified.stderr
+        assert f"{ROUND} of subscription global_model" in verified.stdout
+        assert ": verified (2 files" in verified.stdout
 
         # 4. The access review has no problem, and names the participant by its key.
         review = live.federation("access-check", ["access", "--check"], coordinator_file, live.coordinator_id)

@@ -401,19 +401,29 @@ def test_a_file_that_changes_while_published_leaves_no_manifest(
 ) -> None:
     source = directory(tmp_path / "model")
     walk = blobs.walk
+    changing = ["weights.bin"]
 
-    def grown(directory: Path) -> tuple[list[blobs.Local], list[str]]:
+    def changed(directory: Path) -> tuple[list[blobs.Local], list[str]]:
         files, problems = walk(directory)
-        (directory / "weights.bin").write_bytes(MODEL["weights.bin"] + b"more")  # after it was listed
+        (directory / changing[0]).write_bytes(MODEL[changing[0]] + b"more")  # after it was listed
         return files, problems
 
-    monkeypatch.setattr(blobs, "walk", grown)
+    monkeypatch.setattr(blobs, "walk", changed)
+    # The large file first: nothing is written yet, so the round is still free.
+    code, _, err = exchange.coordinator.cli("publish", "global_model", "round-1", "--from", str(source))
+    assert code == exits.UNREADABLE
+    assert err == f"error: {source / 'weights.bin'}: changed while it was read; publish it again under a new round\n"
+    assert list(sent(exchange).list_blobs()) == []
+    # A small file after the large one is up: the round is left without its manifest.
+    directory(source)
+    changing[0] = "config.json"
     code, _, err = exchange.coordinator.cli("publish", "global_model", "round-1", "--from", str(source))
     assert code == exits.UNREADABLE
     assert err == (
-        f"error: {source / 'weights.bin'}: changed while it was read; publish it again under a new round; "
+        f"error: {source / 'config.json'}: changed while it was read; publish it again under a new round; "
         "round-1 may be left without its manifest, which no receiver verifies: publish round-2\n"
     )
+    assert sent(exchange).get_blob_client("round-1/weights.bin").exists()
     assert not sent(exchange).get_blob_client("round-1/manifest.json").exists()
 
 

@@ -9,13 +9,16 @@ import hashlib
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from azure.core import MatchConditions, PipelineClient
+from azure.core.exceptions import AzureError as CoreAzureError
 from azure.core.exceptions import (
     HttpResponseError,
     ResourceExistsError,
@@ -24,7 +27,8 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.core.pipeline.policies import BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy
+from azure.core.pipeline.policies import BearerTokenCredentialPolicy
+from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.storage.blob import BlobBlock, BlobPrefix, BlobServiceClient, ContainerClient, ContentSettings, LinearRetry
 
@@ -105,8 +109,6 @@ def endpoint(connection: azure.Connection, account: Account) -> str:
     sending = {key: options[key] for key in options if key in azure.TRANSPORT_SETTINGS}
     settings = connection.limits.client_options(sending, **retry)
     policies = [
-        HeadersPolicy(),
-        ContentDecodePolicy(),
         settings["retry_policy"],
         azure.SameHost(connection.endpoint),  # before the token is attached
         BearerTokenCredentialPolicy(connection.credential, connection.scope),
@@ -119,7 +121,7 @@ def endpoint(connection: azure.Connection, account: Account) -> str:
         with client:
             response = client.send_request(request)
             response.read()
-    except (azure.AzureError, ServiceRequestError, ServiceResponseError) as error:
+    except (azure.AzureError, CoreAzureError) as error:
         raise StorageError(azure.explain(error, account.name)) from None
     if response.status_code in (401, 403):
         raise StorageError(
@@ -147,34 +149,46 @@ def endpoint(connection: azure.Connection, account: Account) -> str:
 
 
 def container(connection: azure.Connection, account: str, url: str, name: str, scope: str, role: str) -> "Container":
-    """One container of the account at blob endpoint `url`, under the commands' deadlines."""
+    """One container of the account at blob endpoint `url`, under the commands' deadlines.
+
+    Two clients: one for listings, reads of single blobs and the writes that make a round
+    (through the Deadline transport, as every Azure request), and one for the blocks and
+    ranges that move files. The Deadline transport reads each answer whole on a thread of
+    its own, which for 4 MiB ranges costs more than moving them; a file's blocks and ranges
+    are instead each held to the same wall clock by `ordered`, which runs them."""
     options = dict(connection.options)
     sending = {"connection_data_block_size": PIECE}
     sending |= {key: options[key] for key in options if key in azure.TRANSPORT_SETTINGS}
     limits = connection.limits
-    transport = limits.client_options(sending)["transport"]
     # Storage's own retry policy: it knows storage's hosts and body positions; as many
     # retries as the other commands make, soon after each failure.
     backoff = float(options.get("retry_backoff_factor", 0.8))
-    retry = LinearRetry(
-        backoff=round(2 * backoff),
-        random_jitter_range=round(backoff),
-        retry_total=limits.retries,
-        retry_read=limits.read_retries,
+
+    def client(transport: Any) -> ContainerClient:
+        retry = LinearRetry(
+            backoff=round(2 * backoff),
+            random_jitter_range=round(backoff),
+            retry_total=limits.retries,
+            retry_read=limits.read_retries,
+        )
+        service = BlobServiceClient(
+            url,
+            credential=connection.credential,
+            audience=scope.removesuffix("/.default"),
+            transport=transport,
+            retry_policy=retry,
+            permit_redirects=False,  # a redirect could carry the token to another host
+            max_single_put_size=BLOCK,
+            max_block_size=BLOCK,
+            max_single_get_size=BLOCK,
+            max_chunk_get_size=BLOCK,
+        )
+        return service.get_container_client(name)
+
+    bulk = RequestsTransport(connection_timeout=limits.connect, read_timeout=limits.read, **sending)
+    return Container(
+        client(limits.client_options(sending)["transport"]), client(bulk), account, name, role, limits.worst_request()
     )
-    service = BlobServiceClient(
-        url,
-        credential=connection.credential,
-        audience=scope.removesuffix("/.default"),
-        transport=transport,
-        retry_policy=retry,
-        permit_redirects=False,  # a redirect could carry the token to another host
-        max_single_put_size=BLOCK,
-        max_block_size=BLOCK,
-        max_single_get_size=BLOCK,
-        max_chunk_get_size=BLOCK,
-    )
-    return Container(service.get_container_client(name), account, name, role)
 
 
 @dataclass(frozen=True)
@@ -208,8 +222,11 @@ class Container:
     """One container: its rounds, their files, and moving them. Every refusal of storage
     is a StorageError naming the account and the role that would allow it."""
 
-    def __init__(self, client: ContainerClient, account: str, name: str, role: str) -> None:
-        self.client, self.account, self.name, self.role = client, account, name, role
+    def __init__(
+        self, client: ContainerClient, bulk: ContainerClient, account: str, name: str, role: str, deadline: float
+    ) -> None:
+        self.client, self.bulk, self.account, self.name, self.role = client, bulk, account, name, role
+        self.deadline = deadline  # for one block or range, its retries included
         # Blobs whose writing began: after a failure, whether anything may be left behind.
         self.written = 0
         self.lock = threading.Lock()
@@ -274,54 +291,67 @@ class Container:
                     data, overwrite=False, content_settings=ContentSettings(content_type=content_type)
                 )
             except ResourceExistsError:
-                raise RoundExistsError(f"{name} is there already: someone else is publishing this round") from None
+                raise RoundExistsError(_taken(name)) from None
 
     def upload(self, prefix: str, files: list[Local]) -> list[manifest.File]:
         """Every file under `prefix`, hashed as it is read, WORKERS requests at a time:
-        small files whole, large ones block by block, each committed once all its blocks are
-        up. No blob is overwritten. A file that changed while it was read is an error."""
+        large files block by block, each committed once all its blocks are up, then small
+        files whole, each read, hashed and sent by one worker. No blob is overwritten. A file
+        that changed while it was read is an error."""
         done: list[manifest.File] = []
+        large = [f for f in files if f.size > BLOCK]
         with self._refusals("write"):
-            for result in ordered(self._send, _blocks(prefix, files), WORKERS, AHEAD):
+            for result in ordered(self._send, _blocks(prefix, large), WORKERS, AHEAD, self.deadline):
                 if result.last is None:
                     continue
-                local, hasher, count = result.last
-                blob = self.client.get_blob_client(prefix + local.name)
-                if count > 1:
-                    ids = [BlobBlock(_block_id(i)) for i in range(count)]
+                local, hasher = result.last
+                ids = [BlobBlock(_block_id(i)) for i in range(result.count)]
+                with self.lock:
                     self.written += 1
-                    try:
-                        blob.commit_block_list(ids, match_condition=MatchConditions.IfMissing)
-                    except ResourceExistsError:
-                        raise RoundExistsError(
-                            f"{prefix + local.name} is there already: someone else is publishing this round"
-                        ) from None
+                try:
+                    self.client.get_blob_client(result.blob).commit_block_list(
+                        ids, match_condition=MatchConditions.IfMissing
+                    )
+                except ResourceExistsError:
+                    raise RoundExistsError(_taken(result.blob)) from None
                 done.append(manifest.File(local.name, hasher.hexdigest(), local.size))
+            small = [f for f in files if f.size <= BLOCK]
+            # Nothing is read ahead of its worker: any number may wait their turn.
+            done += ordered(partial(self._put, prefix), small, WORKERS, len(small), self.deadline)
         return done
 
+    def _put(self, prefix: str, local: Local) -> manifest.File:
+        """A small file, read, hashed and sent whole."""
+        data = local.path.read_bytes()
+        if len(data) != local.size:
+            raise _changed(local)
+        with self.lock:
+            self.written += 1
+        try:
+            self.bulk.get_blob_client(prefix + local.name).upload_blob(data, overwrite=False)
+        except ResourceExistsError:
+            raise RoundExistsError(_taken(prefix + local.name)) from None
+        return manifest.File(local.name, hashlib.sha256(data).hexdigest(), local.size)
+
     def _send(self, piece: "_Piece") -> "_Piece":
-        blob = self.client.get_blob_client(piece.blob)
-        if piece.count == 1:
-            with self.lock:
-                self.written += 1
-            try:
-                blob.upload_blob(piece.data, overwrite=False)
-            except ResourceExistsError:
-                raise RoundExistsError(
-                    f"{piece.blob} is there already: someone else is publishing this round"
-                ) from None
-        else:
-            blob.stage_block(_block_id(piece.index), piece.data)
+        self.bulk.get_blob_client(piece.blob).stage_block(_block_id(piece.index), piece.data)
         piece.data = b""  # sent: nothing more to keep
         return piece
 
     def hashes(self, prefix: str, wanted: Mapping[str, Listed]) -> dict[str, Read]:
-        """Each wanted blob read through and hashed, WORKERS ranges at a time and each
-        blob's ranges hashed in order; read only while its ETag is the listed one."""
+        """Each wanted blob read through and hashed, read only while its ETag is the listed
+        one, WORKERS requests at a time: small blobs whole, each read and hashed by one
+        worker; large ones range by range, each blob's ranges hashed in order."""
         found: dict[str, Read] = {}
         hashing: dict[str, Any] = {}
+        small = [(prefix + name, listed) for name, listed in sorted(wanted.items()) if listed.size <= BLOCK]
+        large = {name: listed for name, listed in wanted.items() if listed.size > BLOCK}
         with self._refusals("read"):
-            for piece in ordered(self._fetch, _ranges(prefix, wanted), WORKERS, AHEAD):
+            for (name, _), read in zip(
+                small, ordered(self._whole, small, WORKERS, len(small), self.deadline), strict=True
+            ):
+                found[name[len(prefix) :]] = read
+            for piece in ordered(self._fetch, _ranges(prefix, large), WORKERS, AHEAD, self.deadline):
                 name = piece.name
                 if name in found:  # an earlier range already failed
                     continue
@@ -329,37 +359,55 @@ class Container:
                     found[name] = piece.outcome
                     continue
                 hasher = hashing.setdefault(name, [hashlib.sha256(), 0])
-                hasher[0].update(piece.data)
-                hasher[1] += len(piece.data)
+                for chunk in piece.data:
+                    hasher[0].update(chunk)
+                    hasher[1] += len(chunk)
                 if piece.last:
                     found[name] = Read(hasher[0].hexdigest(), hasher[1])
                     del hashing[name]
         return found
 
+    def _whole(self, item: tuple[str, Listed]) -> Read:
+        name, listed = item
+        hasher, size = hashlib.sha256(), 0
+        outcome = self._read(name, listed.etag, 0, listed.size)
+        if isinstance(outcome, Read):
+            return outcome
+        for chunk in outcome:
+            hasher.update(chunk)
+            size += len(chunk)
+        return Read(hasher.hexdigest(), size)
+
     def _fetch(self, piece: "_Range") -> "_Range":
-        blob = self.client.get_blob_client(piece.prefix + piece.name)
+        outcome = self._read(piece.prefix + piece.name, piece.etag, piece.offset, piece.length)
+        if isinstance(outcome, Read):
+            piece.outcome = outcome
+        else:
+            piece.data = outcome
+        return piece
+
+    def _read(self, name: str, etag: str, offset: int, length: int) -> "list[bytes] | Read":
+        """One range of a blob in one request (its pieces, unjoined), while it has `etag`;
+        or why not."""
+        if length == 0:
+            return []
         try:
-            if piece.length == 0:
-                piece.data = b""
-            else:
-                downloader = blob.download_blob(
-                    offset=piece.offset,
-                    length=piece.length,
-                    etag=piece.etag,
-                    match_condition=MatchConditions.IfNotModified,
-                    max_concurrency=1,
-                )
-                piece.data = downloader.readall()
+            downloader = self.bulk.get_blob_client(name).download_blob(
+                offset=offset,
+                length=length,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+                max_concurrency=1,
+            )
+            return list(downloader.chunks())
         except ResourceNotFoundError:
-            piece.outcome = Read(missing=True)
+            return Read(missing=True)
         except ResourceModifiedError:
-            piece.outcome = Read(changed=True)
+            return Read(changed=True)
         except HttpResponseError as error:
             if error.status_code == 416:  # the blob shrank after it was listed
-                piece.outcome = Read(changed=True)
-            else:
-                raise
-        return piece
+                return Read(changed=True)
+            raise
 
     def _refusals(self, doing: str) -> "_Refusals":
         return _Refusals(self, doing)
@@ -375,9 +423,11 @@ class _Refusals:
         return None
 
     def __exit__(self, kind: Any, error: BaseException | None, trace: Any) -> None:
+        where = f"storage account {self.container.account}, container {self.container.name}"
+        if isinstance(error, SlowError):
+            raise StorageError(f"{where} sent {error}") from None
         if error is None or isinstance(error, StorageError) or not isinstance(error, Exception):
             return
-        where = f"storage account {self.container.account}, container {self.container.name}"
         if isinstance(error, HttpResponseError) and error.status_code in (401, 403):
             raise StorageError(
                 f"{where} refused to {self.doing} ({error.status_code} {_code(error)}): the signed-in identity "
@@ -398,13 +448,13 @@ class _Refusals:
 
 @dataclass
 class _Piece:
-    """A file to upload whole (count 1), or one block of it."""
+    """One block of a large file."""
 
     blob: str
     index: int
     count: int
     data: bytes
-    last: tuple[Local, Any, int] | None = None  # on a file's last piece: the file, its hash, blocks
+    last: tuple[Local, Any] | None = None  # on a file's last block: the file and its hash
 
 
 def _blocks(prefix: str, files: list[Local]) -> Iterator[_Piece]:
@@ -417,9 +467,17 @@ def _blocks(prefix: str, files: list[Local]) -> Iterator[_Piece]:
                 data = source.read(BLOCK)
                 hasher.update(data)
                 if len(data) != min(BLOCK, local.size - index * BLOCK) or (index == count - 1 and source.read(1)):
-                    raise StorageError(f"{local.path}: changed while it was read; publish it again under a new round")
-                last = (local, hasher, count) if index == count - 1 else None
+                    raise _changed(local)
+                last = (local, hasher) if index == count - 1 else None
                 yield _Piece(prefix + local.name, index, count, data, last)
+
+
+def _changed(local: Local) -> StorageError:
+    return StorageError(f"{local.path}: changed while it was read; publish it again under a new round")
+
+
+def _taken(blob: str) -> str:
+    return f"{blob} is there already: someone else is publishing this round"
 
 
 @dataclass
@@ -430,15 +488,14 @@ class _Range:
     offset: int
     length: int
     last: bool
-    data: bytes = b""
+    data: list[bytes] = field(default_factory=list)
     outcome: Read | None = None
 
 
 def _ranges(prefix: str, wanted: Mapping[str, Listed]) -> Iterator[_Range]:
     for name in sorted(wanted):
         listed = wanted[name]
-        offsets = range(0, listed.size, BLOCK) or range(1)
-        for offset in offsets:
+        for offset in range(0, listed.size, BLOCK):
             length = min(BLOCK, listed.size - offset)
             yield _Range(prefix, name, listed.etag, offset, length, offset + BLOCK >= listed.size)
 
@@ -465,21 +522,28 @@ R = TypeVar("R")
 @dataclass
 class _Slot(Generic[R]):
     done: threading.Event = field(default_factory=threading.Event)
+    started: float | None = None  # time.monotonic() when a worker took it
     result: R | None = None
     error: BaseException | None = None
 
 
-def ordered(function: Callable[[T], R], items: Iterable[T], workers: int, ahead: int) -> Iterator[R]:
+class SlowError(StorageError):
+    """A block or range that had not moved whole by its deadline."""
+
+
+def ordered(function: Callable[[T], R], items: Iterable[T], workers: int, ahead: int, deadline: float) -> Iterator[R]:
     """`function` over `items` on `workers` daemon threads, results in the items' order.
     Items are taken from `items` only while fewer than `ahead` wait to be handed back, so
-    a generator reading a file is read no further ahead than that. The first error ends it:
-    nothing more starts, and it is raised to the caller. Ctrl-C reaches the caller at once;
-    a request under way is not waited for."""
+    a generator reading a file is read no further ahead than that. Each item must be done
+    within `deadline` seconds of a worker taking it (a wall clock: an answer sent a byte at
+    a time is given up on). The first error ends it: nothing more starts, and it is raised
+    to the caller. Ctrl-C reaches the caller at once; a request under way is not waited for."""
     tasks: queue.SimpleQueue[tuple[_Slot[R], T] | None] = queue.SimpleQueue()
 
     def work() -> None:
         while (task := tasks.get()) is not None:
             slot, item = task
+            slot.started = time.monotonic()
             try:
                 slot.result = function(item)
             except BaseException as error:  # handed to the caller, who raises it
@@ -504,7 +568,7 @@ def ordered(function: Callable[[T], R], items: Iterable[T], workers: int, ahead:
             if not pending:
                 return
             slot = pending.popleft()
-            slot.done.wait()
+            _wait(slot, deadline)
             if slot.error is not None:
                 raise slot.error
             yield slot.result  # type: ignore[misc]  # set when done without an error
@@ -516,6 +580,17 @@ def ordered(function: Callable[[T], R], items: Iterable[T], workers: int, ahead:
                 break
         for _ in threads:
             tasks.put(None)
+
+
+def _wait(slot: "_Slot[Any]", deadline: float) -> None:
+    """Until the slot is done, or `deadline` seconds after a worker took it."""
+    while True:
+        started = slot.started
+        left = 1.0 if started is None else started + deadline - time.monotonic()
+        if slot.done.wait(max(left, 0.0)):
+            return
+        if started is not None and time.monotonic() >= started + deadline:
+            raise SlowError(f"no whole answer within {deadline:g} s")
 
 
 def walk(directory: Path) -> tuple[list[Local], list[str]]:

@@ -99,7 +99,6 @@ class Azurite:
             "--disableTelemetry",
             # azure-storage-blob asks for a newer service version than Azurite 3.35 knows.
             "--skipApiVersionCheck",
-            "--loose",
             *("--location", str(self.workdir)),
             "--silent",
         ]

@@ -233,9 +233,7 @@ class SameHost(SansIOHTTPPolicy[Any, Any]):
     def on_request(self, request: PipelineRequest[Any]) -> None:
         url = request.http_request.url
         if _host(url) != self.host:
-            raise AzureError(
-                f"Azure's answer pointed to another host ({_one_line(urlsplit(url).netloc)}): not followed"
-            )
+            raise AzureError(f"Azure's answer pointed to another host ({one_line(urlsplit(url).netloc)}): not followed")
 
 
 def _host(url: str) -> tuple[str, int]:
@@ -528,39 +526,40 @@ def explain(error: Exception, account: str) -> str:
     if isinstance(error, ClientAuthenticationError) and error.status_code == 401:
         code = error.error.code if error.error is not None else error.reason
         message = error.error.message if error.error is not None else error.message
-        return f"credentials refused by Azure Resource Manager (401 {_one_line(code)}): {_one_line(message)}"
+        return f"credentials refused by Azure Resource Manager (401 {one_line(code)}): {one_line(message)}"
     if isinstance(error, ClientAuthenticationError):
         return f"credentials refused: {_first_line(error.message)} ({REFUSED_HINT})"
     if isinstance(error, DecodeError | DeserializationError | TypeError | AttributeError):
-        return f"Azure's answer could not be read: {_one_line(error)}"
+        return f"Azure's answer could not be read: {one_line(error)}"
     if isinstance(error, HttpResponseError) and error.status_code == 403:
         action = re.search(r"action '([^']+)'", str(error.message))
-        wanted = f" ({_one_line(action[1])})" if action else ""
+        wanted = f" ({one_line(action[1])})" if action else ""
         return (
             f"permission denied{wanted}: the signed-in identity needs the Contributor role on Data Share account "
             f"{account} (Reader cannot run Data Share's list and revoke actions)"
         )
     if isinstance(error, HttpResponseError) and error.status_code == 429:
         after = getattr(error.response, "headers", {}).get("Retry-After")
-        after = _one_line(after or "a few")
+        after = one_line(after or "a few")
         return f"Azure Resource Manager is throttling requests (429) after retries; try again in {after} s"
     if isinstance(error, HttpResponseError):
         code = error.error.code if error.error is not None else error.reason
         message = error.error.message if error.error is not None else error.message
-        return f"Azure answered {error.status_code} {code}: {_one_line(message)}"
+        return f"Azure answered {error.status_code} {code}: {one_line(message)}"
     if isinstance(error, ServiceRequestError | ServiceResponseError):
-        return f"cannot reach Azure Resource Manager: {_one_line(error.message)}"
-    return _one_line(error)
+        return f"cannot reach Azure Resource Manager: {one_line(error.message)}"
+    return one_line(error)
 
 
-def _one_line(text: object) -> str:
+def one_line(text: object) -> str:
+    """Text from outside as one printable line: control characters and line breaks become spaces."""
     return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
 
 
 def _first_line(text: object) -> str:
     """A sign-in message up to its first line break: what follows is trace ids and times."""
     lines = str(text).strip().splitlines()
-    return _one_line(lines[0] if lines else text)[:300]
+    return one_line(lines[0] if lines else text)[:300]
 
 
 T = TypeVar("T")
@@ -596,7 +595,7 @@ def every(first: Callable[..., ItemPaged[T]], limits: Limits = Limits()) -> Iter
             tokens = parse_qs(urlsplit(link).query).get("$skipToken")
             key = tokens[0] if tokens else str(link)
             if key in seen:
-                raise AzureError(f"Azure sent the same next-page link twice: {_one_line(link)}")
+                raise AzureError(f"Azure sent the same next-page link twice: {one_line(link)}")
             seen.add(key)
             if tokens:
                 token = tokens[0]

@@ -137,7 +137,7 @@ def endpoint(connection: azure.Connection, account: Account) -> str:
     if response.status_code != 200:
         raise StorageError(
             f"Resource Manager answered {response.status_code} reading storage account {account.name}: "
-            f"{_one_line(response.text())[:300]}"
+            f"{azure.one_line(response.text())[:300]}"
         )
     try:
         found = response.json()["properties"]["primaryEndpoints"]["blob"]
@@ -438,10 +438,10 @@ class _Refusals:
             raise ContainerMissingError(f"{where}: the container does not exist") from None
         if isinstance(error, HttpResponseError):
             message = str(error.message or "").strip().splitlines()
-            said = f": {_one_line(message[0])}" if message else ""
+            said = f": {azure.one_line(message[0])}" if message else ""
             raise StorageError(f"{where} answered {error.status_code} {_code(error)}{said}") from None
         if isinstance(error, ServiceRequestError | ServiceResponseError):
-            raise StorageError(f"cannot reach {where}: {_one_line(getattr(error, 'message', error))}") from None
+            raise StorageError(f"cannot reach {where}: {azure.one_line(getattr(error, 'message', error))}") from None
         if isinstance(error, OSError):
             raise StorageError(f"cannot read {error.filename or 'a file'}: {error.strerror or error}") from None
 
@@ -503,16 +503,12 @@ def _ranges(prefix: str, wanted: Mapping[str, Listed]) -> Iterator[_Range]:
 def _code(error: HttpResponseError) -> str:
     """Storage's error code (BlobNotFound, AuthorizationPermissionMismatch...), else the reason."""
     code = getattr(error, "error_code", None)
-    return _one_line(getattr(code, "value", code) or error.reason or "")
+    return azure.one_line(getattr(code, "value", code) or error.reason or "")
 
 
 def _block_id(index: int) -> str:
     """Block ids of one blob must all be as long: the block's index, zero-padded."""
     return f"{index:08d}"
-
-
-def _one_line(text: object) -> str:
-    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
 
 
 T = TypeVar("T")

@@ -120,7 +120,9 @@ def local_files(directory: Path) -> list[blobs.Local]:
     if problems:
         n = len(problems)
         lines = "\n".join(f"  {p}" for p in problems)
-        raise RoundError(f"--from {directory}: {n} file{'s' if n > 1 else ''} cannot be published:\n{lines}", 1)
+        raise RoundError(
+            f"--from {directory}: {n} file{'s' if n > 1 else ''} cannot be published:\n{lines}", exits.UNREADABLE
+        )
     if not files:
         raise RoundError(f"--from {directory}: no files to publish", exits.UNREADABLE)
     return files

@@ -28,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trustme
 
 from federation.operate import blobs
-from tests.exchange import COORDINATOR_STORAGE, Exchange, opened
-from tests.fake_storage import Azurite
+from tests.exchange import COORDINATOR_STORAGE, Exchange, azurite_for, opened
 
 CHUNK = 64 * 1024 * 1024  # the large file is written in pieces of this size
 
@@ -175,13 +174,9 @@ def main() -> None:
         root = Path(tmp)
         ca_file = root / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
-        issued = ca.issue_cert("127.0.0.1")
-        issued.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
-        issued.private_key_pem.write_to_path(str(root / "key.pem"))
-        (root / "azurite").mkdir()
         (root / "work").mkdir()
         payloads = payload(root, args.large_mib, args.small, args.small_kib)
-        azurite = Azurite(["stflcoord", "stflsilo"], root / "cert.pem", root / "key.pem", ca_file, root / "azurite")
+        azurite = azurite_for(ca, ca_file, root)
         azurite.start()
         results: dict[str, list[dict[str, dict[str, Any]]]] = {name: [] for name in payloads}
         try:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import trustme
 
-from tests.exchange import COORDINATOR_STORAGE, PARTICIPANT_STORAGE, opened
+from tests.exchange import COORDINATOR_STORAGE, PARTICIPANT_STORAGE, azurite_for, opened
 from tests.exchange_cli import only_local
-from tests.fake_storage import Azurite, AzuriteMissingError, storage_token
+from tests.fake_storage import AzuriteMissingError, storage_token
 
 
 def main(state: Path) -> int:
@@ -28,13 +28,9 @@ def main(state: Path) -> int:
         root = Path(tmp)
         ca_file = root / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
-        issued = ca.issue_cert("127.0.0.1")
-        issued.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
-        issued.private_key_pem.write_to_path(str(root / "key.pem"))
-        for name in ("azurite", "work"):
-            (root / name).mkdir()
+        (root / "work").mkdir()
         accounts = [COORDINATOR_STORAGE, PARTICIPANT_STORAGE]
-        azurite = Azurite(accounts, root / "cert.pem", root / "key.pem", ca_file, root / "azurite")
+        azurite = azurite_for(ca, ca_file, root)
         try:
             azurite.start()
         except AzuriteMissingError as error:

@@ -413,6 +413,14 @@ def _rbac(args: StackValidationArgs, report: ReportViolation) -> None:
             )
 
 
+# The least-privilege control both role rules cite, judged at preview (each grant) and
+# after the run (the grants as a whole); one remedy for both.
+_LEAST_PRIVILEGE = _baseline("PA-7", "Follow just enough administration (least privilege) principle")
+_GRANT_THROUGH_THE_PROGRAM = (
+    "Grant roles to the account identity only through the program: it grants exactly what the shares and "
+    "subscriptions of the stack file need."
+)
+
 STACK_POLICIES = [
     StackValidationPolicy(
         name="account-snapshot-logs",
@@ -429,9 +437,8 @@ STACK_POLICIES = [
         "Contributor only on storage it receives into, each scoped to the storage account.",
         validate=_rbac,
         severity=Severity.HIGH,
-        framework=_baseline("PA-7", "Follow just enough administration (least privilege) principle"),
-        remediation_steps="Grant roles to the account identity only through the program: it grants exactly what "
-        "the shares and subscriptions of the stack file need.",
+        framework=_LEAST_PRIVILEGE,
+        remediation_steps=_GRANT_THROUGH_THE_PROGRAM,
     ),
 ]
 
@@ -442,9 +449,8 @@ ROLE_POLICIES = [
         "grant is made.",
         validate=_role_assignment,
         severity=Severity.HIGH,
-        framework=_baseline("PA-7", "Follow just enough administration (least privilege) principle"),
-        remediation_steps="Grant roles to the account identity only through the program: it grants exactly what "
-        "the shares and subscriptions of the stack file need.",
+        framework=_LEAST_PRIVILEGE,
+        remediation_steps=_GRANT_THROUGH_THE_PROGRAM,
     ),
 ]
 

@@ -9,7 +9,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +49,13 @@ def run(
         connection.sign_in()
         return connection
 
-    # Storage's token scope, from the cloud the stack or the environment names.
-    scope = partial(blobs.storage_scope, settings.get(azure.ENVIRONMENT_KEY) or os.environ.get("ARM_ENVIRONMENT", ""))
     commands: dict[str, Callable[[argparse.Namespace, Config, Connect], int]] = {
         "access": access_review,
         "reconcile": reconcile,
         "revoke": revoke,
-        "sync": partial(snapshot, scope=scope),
-        "publish": partial(publish, scope=scope),
-        "verify": partial(verify, scope=scope),
+        "sync": snapshot,
+        "publish": publish,
+        "verify": verify,
     }
     command = commands[args.command]
     try:
@@ -120,7 +117,7 @@ def revoke(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     return _carry_out(args, client, config, plan, nothing, connection.limits)
 
 
-def snapshot(args: argparse.Namespace, config: Config, connect: Connect, scope: Callable[[], str]) -> int:
+def snapshot(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     if args.share_subscription not in config.subscriptions:
         known = ", ".join(sorted(config.subscriptions)) or "none"
         raise UnknownError(f"{args.share_subscription}: not a share subscription of config (known: {known})")
@@ -154,7 +151,7 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect, scope: 
         raise
     if checking and started.succeeded and not started.timed_out:
         round_name = None if args.verify is True else args.verify
-        verdict = _verdict(args, config, connection, client, place, round_name, scope())
+        verdict = _verdict(args, config, connection, client, place, round_name)
         if args.output == "json":
             sys.stdout.write(json.dumps(sync.to_json(started) | {"verify": rounds.to_json(verdict)}, indent=2) + "\n")
         else:
@@ -172,21 +169,21 @@ def snapshot(args: argparse.Namespace, config: Config, connect: Connect, scope: 
     return 0
 
 
-def publish(args: argparse.Namespace, config: Config, connect: Connect, scope: Callable[[], str]) -> int:
+def publish(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     """Upload a directory as a round of a share's dataset, its manifest last."""
     files = rounds.local_files(Path(args.source))
     place = rounds.sending_place(config, args.share, args.dataset)
     connection = connect()
-    published = rounds.publish(connection, config, args.share, args.round, place, files, scope())
+    published = rounds.publish(connection, config, args.share, args.round, place, files)
     sys.stdout.write(rounds.render_published(published, args.output))
     return 0
 
 
-def verify(args: argparse.Namespace, config: Config, connect: Connect, scope: Callable[[], str]) -> int:
+def verify(args: argparse.Namespace, config: Config, connect: Connect) -> int:
     """Check a received round against its manifest; the exit code says what to do next."""
     place = rounds.receiving_place(config, args.share_subscription, args.dataset)
     connection = connect()
-    verdict = _verdict(args, config, connection, connection.client(), place, args.round, scope())
+    verdict = _verdict(args, config, connection, connection.client(), place, args.round)
     if verdict.status != "no-access" or args.output == "json":  # else said on stderr
         sys.stdout.write(rounds.RENDER[args.output](verdict))
     return verdict.code
@@ -199,12 +196,11 @@ def _verdict(
     client: Any,
     place: rounds.Place,
     round_name: str | None,
-    scope: str,
 ) -> rounds.Verdict:
     """The round verified, or, where storage or Resource Manager refused the identity, a
     verdict saying so (its json too, for scripts that read it), the refusal on stderr."""
     try:
-        return rounds.verify(connection, client, config, args.share_subscription, place, round_name, scope)
+        return rounds.verify(connection, client, config, args.share_subscription, place, round_name)
     except (rounds.RoundError, blobs.StorageError) as refused:
         if refused.code != exits.NO_ACCESS:
             raise

@@ -39,7 +39,7 @@ from federation.operate import azure, manifest
 STORAGE_API = "2024-01-01"
 # Storage's Entra resource is the same in Azure's public, US Government and China clouds;
 # the Azure CLI and the storage SDKs ask for it in each.
-STORAGE_SCOPES = dict.fromkeys(azure.CLOUDS, "https://storage.azure.com/.default")
+STORAGE_SCOPE = "https://storage.azure.com/.default"
 # One block uploaded, or one range downloaded, per request: small enough that a slow link
 # still sends it well within a request's deadline, and that a few in flight stay a few MiB.
 BLOCK = 4 * 1024 * 1024
@@ -96,11 +96,6 @@ class Account:
         )
 
 
-def storage_scope(environment: str) -> str:
-    """The token scope for storage in the cloud `environment` names (as ARM_ENVIRONMENT does)."""
-    return STORAGE_SCOPES[(environment.strip().lower() or "public")]
-
-
 def endpoint(connection: azure.Connection, account: Account) -> str:
     """The account's blob endpoint, `properties.primaryEndpoints.blob`, read from Resource
     Manager through the same deadlines, retries and host check as every Azure command."""
@@ -148,7 +143,7 @@ def endpoint(connection: azure.Connection, account: Account) -> str:
     return found
 
 
-def container(connection: azure.Connection, account: str, url: str, name: str, scope: str, role: str) -> "Container":
+def container(connection: azure.Connection, account: str, url: str, name: str, role: str) -> "Container":
     """One container of the account at blob endpoint `url`, under the commands' deadlines.
 
     Two clients: one for listings, reads of single blobs and the writes that make a round
@@ -174,7 +169,7 @@ def container(connection: azure.Connection, account: str, url: str, name: str, s
         service = BlobServiceClient(
             url,
             credential=connection.credential,
-            audience=scope.removesuffix("/.default"),
+            audience=STORAGE_SCOPE.removesuffix("/.default"),
             transport=transport,
             retry_policy=retry,
             permit_redirects=False,  # a redirect could carry the token to another host

@@ -147,14 +147,13 @@ def publish(
     round_name: str,
     place: Place,
     files: list[blobs.Local],
-    scope: str,
 ) -> Published:
     """Upload `files` under round_name/ at `place`, then the manifest, last. Refused (exit
     4) when that round, or a newer one, is there: rounds are immutable and only go forward,
     so that the chain each manifest starts from is the one receivers hold."""
     account = place.account(config, connection.subscription)
     url = blobs.endpoint(connection, account)
-    store = blobs.container(connection, account.name, url, place.container, scope, blobs.WRITER)
+    store = blobs.container(connection, account.name, url, place.container, blobs.WRITER)
     number = manifest.round_number(round_name)
     assert number is not None  # the command line takes only round names
     present = store.rounds(place.prefix())
@@ -295,7 +294,6 @@ def verify(
     subscription: str,
     place: Place,
     round_name: str | None,
-    scope: str,
 ) -> Verdict:
     """Check a received round (the newest with a manifest when `round_name` is None)
     against its manifest: every file there with its size and sha256, nothing else under the
@@ -304,7 +302,7 @@ def verify(
     before = _snapshots(client, config, subscription, connection)
     account = place.account(config, connection.subscription)
     url = blobs.endpoint(connection, account)
-    store = blobs.container(connection, account.name, url, place.container, scope, blobs.READER)
+    store = blobs.container(connection, account.name, url, place.container, blobs.READER)
     verdict = _check(store, place, round_name)
     after = _snapshots(client, config, subscription, connection)
     # A snapshot that ran while files were read may have changed them.
